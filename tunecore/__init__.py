@@ -1,0 +1,101 @@
+"""tunecore: hyperparameter tuning with a minimal core and plugins selected by name.
+
+The public API is re-exported here. Names are imported on first use, so ``import tunecore`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # search space
+    **{
+        name: "tunecore.space"
+        for name in (
+            "uniform",
+            "quniform",
+            "loguniform",
+            "qloguniform",
+            "randn",
+            "qrandn",
+            "randint",
+            "qrandint",
+            "lograndint",
+            "qlograndint",
+            "choice",
+            "grid_search",
+            "sample_from",
+            "SpaceError",
+        )
+    },
+    # configuration
+    **{
+        name: "tunecore.config"
+        for name in ("TuneConfig", "RunConfig", "CheckpointConfig", "FailureConfig", "ExperimentSpec")
+    },
+    "load_experiment": "tunecore.config_file",
+    # the contract and components
+    "hookimpl": "tunecore.plugins",
+    "load_plugins": "tunecore.plugins",
+    **{
+        name: "tunecore.protocols"
+        for name in ("Searcher", "Scheduler", "Stopper", "Logger", "Decision", "CONTINUE", "PAUSE", "STOP", "FINISHED")
+    },
+    "Trial": "tunecore.trial",
+    "TrialStatus": "tunecore.trial",
+    # errors
+    **{name: "tunecore.errors" for name in ("TuneError", "ConfigError", "ComponentError", "PluginLoadError")},
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tunecore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from tunecore.config import CheckpointConfig, ExperimentSpec, FailureConfig, RunConfig, TuneConfig
+    from tunecore.config_file import load_experiment
+    from tunecore.errors import ComponentError, ConfigError, PluginLoadError, TuneError
+    from tunecore.plugins import hookimpl, load_plugins
+    from tunecore.protocols import (
+        CONTINUE,
+        FINISHED,
+        PAUSE,
+        STOP,
+        Decision,
+        Logger,
+        Scheduler,
+        Searcher,
+        Stopper,
+    )
+    from tunecore.space import (
+        SpaceError,
+        choice,
+        grid_search,
+        lograndint,
+        loguniform,
+        qlograndint,
+        qloguniform,
+        qrandint,
+        qrandn,
+        quniform,
+        randint,
+        randn,
+        sample_from,
+        uniform,
+    )
+    from tunecore.trial import Trial, TrialStatus

@@ -1,0 +1,1 @@
+"""The core's own components, registered through the ``tunecore`` entry point like any plugin."""

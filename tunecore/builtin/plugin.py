@@ -1,0 +1,33 @@
+"""Registers the core's own components; named by the core distribution's ``tunecore`` entry point."""
+
+from __future__ import annotations
+
+from tunecore.builtin import schedulers, searchers, stoppers
+from tunecore.plugins import hookimpl
+from tunecore.registry import Register
+
+
+@hookimpl
+def tunecore_register_searchers(register: Register) -> None:
+    """The random searcher (random sampling, grid expansion, points_to_evaluate)."""
+    register("random", searchers.RandomSearcher, "Random sampling with grid_search expansion")
+
+
+@hookimpl
+def tunecore_register_schedulers(register: Register) -> None:
+    """The fifo scheduler."""
+    register("fifo", schedulers.FIFOScheduler, "Run every trial to its end, first in first out")
+
+
+@hookimpl
+def tunecore_register_stoppers(register: Register) -> None:
+    """max_iter, threshold, plateau, experiment_plateau and timeout."""
+    register("max_iter", stoppers.MaxIterStopper, "Stop each trial after max_iter iterations")
+    register("threshold", stoppers.ThresholdStopper, "Stop a trial once its metric crosses a value (>= or <=)")
+    register("plateau", stoppers.PlateauStopper, "Stop a trial whose metric stopped changing")
+    register(
+        "experiment_plateau",
+        stoppers.ExperimentPlateauStopper,
+        "Stop the experiment when the best trials' results stopped changing",
+    )
+    register("timeout", stoppers.TimeoutStopper, "Stop the experiment after timeout_s seconds")

@@ -1,0 +1,9 @@
+"""Built-in scheduler: fifo."""
+
+from __future__ import annotations
+
+from tunecore.protocols import Scheduler
+
+
+class FIFOScheduler(Scheduler):
+    """Run trials in the order they were created, each to its end (no early stopping)."""

@@ -1,0 +1,19 @@
+"""Exceptions raised by tunecore. Every message says what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class TuneError(Exception):
+    """Base class of every error tunecore raises on purpose."""
+
+
+class ConfigError(TuneError, ValueError):
+    """An experiment is described wrongly: a bad option, key, type or file."""
+
+
+class ComponentError(ConfigError):
+    """A component cannot be selected or built: unknown or ambiguous name, bad options."""
+
+
+class PluginLoadError(TuneError):
+    """A plugin failed to import or to register its components (raised in strict mode)."""

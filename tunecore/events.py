@@ -1,0 +1,56 @@
+"""The typed facade through which the core broadcasts experiment events to plugins and loggers.
+
+Core code never calls ``manager.hook.*`` directly: it calls these methods, which name every argument.
+Loggers and callbacks of one experiment are attached with :meth:`Events.observe` for its duration.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from tunecore.experiment import ExperimentInfo
+    from tunecore.trial import Trial
+
+
+class Events:
+    """Broadcasts the experiment event hooks of :mod:`tunecore.hookspecs`."""
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self._manager = manager
+        self._hook = manager.hook
+
+    def observe(self, observer: Any, name: str | None = None) -> None:
+        """Attach an object whose ``tunecore_*`` methods receive the events (a logger, a callback)."""
+        self._manager.register(observer, name=name)
+
+    def forget(self, observer: Any) -> None:
+        """Detach an observer attached with :meth:`observe`."""
+        if self._manager.is_registered(observer):
+            self._manager.unregister(observer)
+
+    def experiment_started(self, experiment: ExperimentInfo) -> None:
+        """Broadcast ``tunecore_experiment_started``."""
+        self._hook.tunecore_experiment_started(experiment=experiment)
+
+    def trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Broadcast ``tunecore_trial_started``."""
+        self._hook.tunecore_trial_started(experiment=experiment, trial=trial)
+
+    def trial_result(self, experiment: ExperimentInfo, trial: Trial, result: dict[str, Any]) -> None:
+        """Broadcast ``tunecore_trial_result``."""
+        self._hook.tunecore_trial_result(experiment=experiment, trial=trial, result=result)
+
+    def trial_checkpoint(self, experiment: ExperimentInfo, trial: Trial, checkpoint: Any) -> None:
+        """Broadcast ``tunecore_trial_checkpoint``."""
+        self._hook.tunecore_trial_checkpoint(experiment=experiment, trial=trial, checkpoint=checkpoint)
+
+    def trial_finished(self, experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
+        """Broadcast ``tunecore_trial_finished``."""
+        self._hook.tunecore_trial_finished(experiment=experiment, trial=trial, status=status, error=error)
+
+    def experiment_finished(self, experiment: ExperimentInfo, trials: list[Trial]) -> None:
+        """Broadcast ``tunecore_experiment_finished``."""
+        self._hook.tunecore_experiment_finished(experiment=experiment, trials=trials)

@@ -1,0 +1,232 @@
+"""The component protocols: what searchers, schedulers, stoppers, executors and loggers implement.
+
+Each protocol is a small base class with working defaults; a plugin may subclass it or provide any object
+with the same methods. Factories registered by plugins receive only the user's options; the experiment's
+``metric``, ``mode`` and ``seed`` arrive through ``setup`` so that one set of options works everywhere.
+
+Order of calls made by the controller, per experiment:
+
+1. ``setup(...)`` on the searcher, scheduler and every stopper, once, before anything else.
+2. While capacity allows: ``searcher.suggest(trial_id)``; for each new config, ``scheduler.on_trial_add``.
+   ``scheduler.choose_trial_to_run`` picks which pending or paused trial starts next.
+3. For every result: each stopper's ``should_stop``, then ``scheduler.on_trial_result`` (whose
+   :class:`Decision` is applied), then ``searcher.on_trial_result``, then the loggers.
+4. When a trial ends: ``scheduler.on_trial_complete`` (or ``on_trial_error``), then
+   ``searcher.on_trial_complete``.
+5. After every result, ``stop_all()`` of each stopper; ``save()`` whenever the state is persisted.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tunecore.trial import Trial
+
+
+class _Finished(enum.Enum):
+    FINISHED = "FINISHED"
+
+    def __repr__(self) -> str:
+        return "FINISHED"
+
+
+FINISHED: Final = _Finished.FINISHED
+"""Returned by :meth:`Searcher.suggest` when the searcher has nothing more to propose."""
+
+
+class Action(str, enum.Enum):
+    """What a scheduler decides for a trial after one of its results."""
+
+    CONTINUE = "CONTINUE"
+    PAUSE = "PAUSE"
+    STOP = "STOP"
+    RESTART = "RESTART"
+
+
+@attrs.frozen
+class Decision:
+    """A scheduler's decision: CONTINUE, PAUSE, STOP, or restart with a config from a checkpoint."""
+
+    action: Action
+    """What to do."""
+    config: dict[str, Any] | None = None
+    """For a restart: the config the trial starts again with."""
+    checkpoint: Any = None
+    """For a restart: the checkpoint it starts from (None = from scratch)."""
+
+    @classmethod
+    def restart(cls, config: dict[str, Any], checkpoint: Any = None) -> Decision:
+        """Stop the trial and start it again with ``config`` from ``checkpoint`` (what PBT needs)."""
+        return cls(Action.RESTART, config=config, checkpoint=checkpoint)
+
+
+CONTINUE: Final = Decision(Action.CONTINUE)
+"""Let the trial go on."""
+PAUSE: Final = Decision(Action.PAUSE)
+"""Pause the trial at its next report; it may be resumed later from its latest checkpoint."""
+STOP: Final = Decision(Action.STOP)
+"""Stop the trial at its next report; it ends TERMINATED."""
+
+
+class Searcher:
+    """Proposes configurations. Subclass and override :meth:`suggest` at least."""
+
+    metric: str | None = None
+    mode: str | None = None
+
+    def setup(
+        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+    ) -> None:
+        """Receive the search space, the metric and mode, the experiment's seed and ``num_samples``.
+
+        The controller creates at most ``num_samples`` trials per grid point of the space (-1 = no
+        limit); a searcher may stop earlier by returning :data:`FINISHED`.
+        """
+        self.metric, self.mode = metric, mode
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | _Finished | None:
+        """A config for a new trial, ``None`` for "not now" (waiting on results), or :data:`FINISHED`."""
+        raise NotImplementedError
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        """An intermediate result of a trial this searcher suggested."""
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None, error: bool = False) -> None:
+        """A trial ended: its last result (None when it reported none) and whether it failed."""
+
+    def save(self) -> Any:
+        """State to persist for resume (picklable); None when there is nothing to save."""
+        return None
+
+    def restore(self, state: Any) -> None:
+        """Restore the state returned by :meth:`save`."""
+
+
+class Scheduler:
+    """Decides whether running trials continue, pause or stop; the default runs everything to the end."""
+
+    metric: str | None = None
+    mode: str | None = None
+
+    def setup(self, metric: str | None, mode: str | None) -> None:
+        """Receive the metric and mode to optimise."""
+        self.metric, self.mode = metric, mode
+
+    def on_trial_add(self, trial: Trial) -> None:
+        """A new trial was created."""
+
+    def on_trial_result(self, trial: Trial, result: dict[str, Any]) -> Decision:
+        """Decide about a trial after one of its results."""
+        return CONTINUE
+
+    def on_trial_complete(self, trial: Trial, result: dict[str, Any] | None) -> None:
+        """A trial ended normally (or was stopped)."""
+
+    def on_trial_error(self, trial: Trial) -> None:
+        """A trial failed."""
+
+    def choose_trial_to_run(self, pending: Sequence[Trial], paused: Sequence[Trial]) -> Trial | None:
+        """Pick the next trial to start among pending and paused ones (default: first pending)."""
+        return pending[0] if pending else None
+
+    def save(self) -> Any:
+        """State to persist for resume (picklable)."""
+        return None
+
+    def restore(self, state: Any) -> None:
+        """Restore the state returned by :meth:`save`."""
+
+
+class Stopper:
+    """Ends single trials (:meth:`should_stop`) or the whole experiment (:meth:`stop_all`)."""
+
+    metric: str | None = None
+    mode: str | None = None
+
+    def setup(self, metric: str | None, mode: str | None) -> None:
+        """Receive the experiment's metric and mode."""
+        self.metric, self.mode = metric, mode
+
+    def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
+        """True to stop this trial after this result."""
+        return False
+
+    def stop_all(self) -> bool:
+        """True to stop the whole experiment."""
+        return False
+
+    def save(self) -> Any:
+        """State to persist for resume (picklable)."""
+        return None
+
+    def restore(self, state: Any) -> None:
+        """Restore the state returned by :meth:`save`."""
+
+
+class Logger:
+    """Observes experiment events: implement any of the ``tunecore_*`` event hooks as methods.
+
+    The methods take the arguments documented in :mod:`tunecore.hookspecs`, by name (any subset), e.g.
+    ``def tunecore_trial_result(self, trial, result): ...``. A logger is attached to one experiment.
+    """
+
+
+class ExecutorHandler:
+    """What an executor calls back into (the controller implements it).
+
+    ``on_result`` is called for every result, in the order a trial reported them; its returned
+    :class:`Decision`'s action is what the trial's next ``report()`` acts on (CONTINUE goes on; STOP,
+    PAUSE and RESTART end the trial with outcome ``"stopped"``). ``on_trial_end`` is called exactly once
+    per launch, after the trial's last ``on_result``.
+    """
+
+    def on_result(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Decision:
+        """A trial reported ``result`` (with ``checkpoint``, a directory in its trial dir, or None)."""
+        raise NotImplementedError
+
+    def on_trial_end(self, trial_id: str, outcome: str, error: str | None) -> None:
+        """A launch ended: ``outcome`` is ``"completed"``, ``"stopped"`` or ``"error"`` (with a traceback)."""
+        raise NotImplementedError
+
+
+class Executor:
+    """Runs trials somewhere (this process, worker processes, a cluster) and streams their results.
+
+    Call order: ``start`` once; then repeatedly ``capacity`` / ``launch`` and ``process``; ``stop`` for a
+    trial the controller wants to end outside a decision (time budget, experiment stop); ``shutdown`` once,
+    which must leave nothing running.
+    """
+
+    def start(self, trainable: Any, handler: ExecutorHandler) -> None:
+        """Prepare to run ``trainable`` (shipped to workers once); results go to ``handler``."""
+        raise NotImplementedError
+
+    def capacity(self, resources: dict[str, float]) -> int:
+        """How many more trials needing ``resources`` each could be launched right now."""
+        raise NotImplementedError
+
+    def launch(self, launch: Any) -> None:
+        """Start a trial described by a :class:`tunecore.runner.TrialLaunch`."""
+        raise NotImplementedError
+
+    def process(self, timeout: float) -> None:
+        """Deliver pending events to the handler, waiting up to ``timeout`` seconds for the first."""
+        raise NotImplementedError
+
+    def stop(self, trial_id: str, force: bool = False) -> None:
+        """Ask a running trial to stop at its next report; ``force`` ends it now (killing its worker)."""
+        raise NotImplementedError
+
+    def running(self) -> int:
+        """How many launched trials have not ended yet."""
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """End every trial and worker; release everything."""
+        raise NotImplementedError

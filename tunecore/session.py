@@ -1,0 +1,149 @@
+"""What a running trainable calls: ``report``, ``get_checkpoint``, ``get_context``.
+
+Each executor runs a trial inside a :class:`Session`, which fills in the automatic result fields, stores
+reported checkpoints in the trial's directory, hands each result to the executor's :class:`ReportChannel`
+and unwinds the trainable with :class:`TrialInterrupt` when the scheduler decided to stop or pause it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Protocol
+
+import attrs
+
+from tunecore.checkpoint import Checkpoint, store_checkpoint
+from tunecore.errors import TuneError
+from tunecore.protocols import Action
+
+
+@attrs.frozen
+class TrialContext:
+    """What :func:`get_context` returns inside a trial."""
+
+    trial_id: str
+    """The trial's id."""
+    trial_dir: str
+    """The trial's directory (absolute); the working directory is not changed."""
+    config: dict[str, Any]
+    """The trial's config."""
+    resources: dict[str, float]
+    """Resources assigned to the trial, e.g. ``{"cpu": 1, "gpu": 0.5}``."""
+    seed: int | None
+    """A seed derived from the experiment's seed and the trial, for the trainable's own randomness."""
+    start_iteration: int
+    """``training_iteration`` already done when this run of the trial started (from a checkpoint)."""
+
+    @property
+    def iteration(self) -> int:
+        """The number of results reported so far, counting those before a resume."""
+        session = _current_session()
+        return session.iteration if session is not None and session.context is self else self.start_iteration
+
+
+class ReportChannel(Protocol):
+    """How a session hands results to its executor (implemented by each executor)."""
+
+    def report(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
+        """Deliver a result; return the action the trainable must take now (CONTINUE to go on)."""
+
+
+class TrialInterrupt(BaseException):
+    """Raised from ``report()`` to end a trial the scheduler stopped or paused.
+
+    It derives from BaseException so that a trainable's ``except Exception`` cannot swallow it.
+    """
+
+    def __init__(self, action: Action) -> None:
+        super().__init__(f"trial interrupted: {action.value}")
+        self.action = action
+
+
+class Session:
+    """The state of one running trial on the process or thread that runs it."""
+
+    def __init__(
+        self,
+        context: TrialContext,
+        channel: ReportChannel,
+        checkpoint: str | None = None,
+        time_total_s: float = 0.0,
+    ) -> None:
+        self.context = context
+        self.channel = channel
+        self.checkpoint = Checkpoint(checkpoint) if checkpoint else None
+        self.iteration = context.start_iteration
+        self.time_total_s = time_total_s
+        self._last_time = time.monotonic()
+
+    def report(self, metrics: dict[str, Any], checkpoint: Checkpoint | None = None, *, final: bool = False) -> None:
+        """Record one result (and checkpoint); raise TrialInterrupt if the trial must stop now."""
+        if not isinstance(metrics, dict):
+            raise TypeError(f"tunecore.report() needs a dict of metrics, got {type(metrics).__name__}")
+        if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
+            raise TypeError(
+                f"tunecore.report(checkpoint=...) needs a tunecore.Checkpoint, got {type(checkpoint).__name__}"
+            )
+        now = time.monotonic()
+        self.iteration += 1
+        elapsed = now - self._last_time
+        self._last_time = now
+        self.time_total_s += elapsed
+        result = dict(metrics)
+        result["training_iteration"] = self.iteration
+        result["time_this_iter_s"] = elapsed
+        result["time_total_s"] = self.time_total_s
+        result["timestamp"] = time.time()
+        result["trial_id"] = self.context.trial_id
+        result["done"] = bool(final or metrics.get("done", False))
+        stored = None
+        if checkpoint is not None:
+            self.checkpoint = store_checkpoint(checkpoint, self.context.trial_dir, self.iteration)
+            stored = self.checkpoint.path
+        action = self.channel.report(self.context.trial_id, result, stored)
+        if action is not Action.CONTINUE and not result["done"]:
+            raise TrialInterrupt(action)
+
+
+_local = threading.local()
+
+
+def _current_session() -> Session | None:
+    return getattr(_local, "session", None)
+
+
+def activate(session: Session | None) -> Session | None:
+    """Make ``session`` the current one on this thread; return the previous one (for executors)."""
+    previous = _current_session()
+    _local.session = session
+    return previous
+
+
+def _require_session(what: str) -> Session:
+    session = _current_session()
+    if session is None:
+        raise TuneError(
+            f"tunecore.{what}() was called outside a trial: call it from the trainable that Tuner.fit() runs"
+        )
+    return session
+
+
+def report(metrics: dict[str, Any], *, checkpoint: Checkpoint | None = None) -> None:
+    """Report a result of the running trial, optionally with a checkpoint to resume from.
+
+    Adds ``training_iteration``, ``time_this_iter_s``, ``time_total_s``, ``timestamp``, ``trial_id`` and
+    ``done``. When the scheduler decided to stop or pause the trial after an earlier result, this raises an
+    internal exception (a BaseException) that ends the trainable; do not catch it.
+    """
+    _require_session("report").report(metrics, checkpoint)
+
+
+def get_checkpoint() -> Checkpoint | None:
+    """The checkpoint to resume from (the latest reported by this trial, or given at launch), or None."""
+    return _require_session("get_checkpoint").checkpoint
+
+
+def get_context() -> TrialContext:
+    """The running trial's id, directory, config, resources, seed and iteration."""
+    return _require_session("get_context").context

@@ -1,0 +1,56 @@
+"""The trial record: one configuration being evaluated, and its life cycle."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+
+class TrialStatus(str, enum.Enum):
+    """Where a trial is in its life cycle."""
+
+    PENDING = "PENDING"
+    """Created, waiting for capacity."""
+    RUNNING = "RUNNING"
+    """Launched on an executor."""
+    PAUSED = "PAUSED"
+    """Stopped by a scheduler's PAUSE; may be resumed from its latest checkpoint."""
+    TERMINATED = "TERMINATED"
+    """Finished normally or stopped by a scheduler or stopper."""
+    ERROR = "ERROR"
+    """Failed: the trainable raised or its worker died."""
+
+    @property
+    def is_finished(self) -> bool:
+        """True for the two final states."""
+        return self in (TrialStatus.TERMINATED, TrialStatus.ERROR)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.define(eq=False)
+class Trial:
+    """A trial as components and observers see it.
+
+    Components must treat the record as read-only; the controller owns it.
+    """
+
+    trial_id: str
+    """Short unique id within the experiment, e.g. ``"t0007"``."""
+    config: dict[str, Any]
+    """The resolved configuration the trainable receives."""
+    status: TrialStatus = TrialStatus.PENDING
+    """Current life-cycle state."""
+    path: str | None = None
+    """The trial's directory (absolute), or None before storage is assigned."""
+    last_result: dict[str, Any] | None = None
+    """The latest reported result, with auto-filled fields."""
+    error: str | None = None
+    """Formatted traceback of the last failure."""
+    num_failures: int = 0
+    """How many times the trial failed (retries count)."""
+    resources: dict[str, float] = attrs.field(factory=dict)
+    """Resources requested per trial, e.g. ``{"cpu": 1, "gpu": 0.5}``."""
