@@ -13,13 +13,13 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints-dev.txt $(PLUGINS)
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(PIP_INSTALL) -e '.[test,examples]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/digits_mlp.py
 
 test: $(STAMP)
 	$(BIN)/ruff check .

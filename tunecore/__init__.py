@@ -44,7 +44,19 @@ _EXPORTS: dict[str, str] = {
         name: "tunecore.protocols"
         for name in ("Searcher", "Scheduler", "Stopper", "Logger", "Decision", "CONTINUE", "PAUSE", "STOP", "FINISHED")
     },
+    "ConcurrencyLimiter": "tunecore.builtin.searcher_wrappers",
+    "Repeater": "tunecore.builtin.searcher_wrappers",
     "Trial": "tunecore.trial",
+    "Tuner": "tunecore.tuner",
+    "ResultGrid": "tunecore.results",
+    "Result": "tunecore.results",
+    "Checkpoint": "tunecore.checkpoint",
+    "Trainable": "tunecore.trainable",
+    "with_parameters": "tunecore.trainable",
+    "with_resources": "tunecore.trainable",
+    "report": "tunecore.session",
+    "get_checkpoint": "tunecore.session",
+    "get_context": "tunecore.session",
     "TrialStatus": "tunecore.trial",
     # errors
     **{name: "tunecore.errors" for name in ("TuneError", "ConfigError", "ComponentError", "PluginLoadError")},
@@ -67,6 +79,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from tunecore.builtin.searcher_wrappers import ConcurrencyLimiter, Repeater
+    from tunecore.checkpoint import Checkpoint
     from tunecore.config import CheckpointConfig, ExperimentSpec, FailureConfig, RunConfig, TuneConfig
     from tunecore.config_file import load_experiment
     from tunecore.errors import ComponentError, ConfigError, PluginLoadError, TuneError
@@ -82,6 +96,8 @@ if TYPE_CHECKING:
         Searcher,
         Stopper,
     )
+    from tunecore.results import Result, ResultGrid
+    from tunecore.session import get_checkpoint, get_context, report
     from tunecore.space import (
         SpaceError,
         choice,
@@ -98,4 +114,6 @@ if TYPE_CHECKING:
         sample_from,
         uniform,
     )
+    from tunecore.trainable import Trainable, with_parameters, with_resources
     from tunecore.trial import Trial, TrialStatus
+    from tunecore.tuner import Tuner

@@ -1,4 +1,8 @@
-"""The ``tunecore`` command line: ``tunecore plugins``, ``tunecore --version``."""
+"""The ``tunecore`` command line: ``run``, ``show``, ``plugins`` and ``--version``.
+
+Exit codes: 0 success; 1 the experiment ran but some trials ended in ERROR; 2 bad input (a wrong file,
+option or name: the message says what to fix).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = verbs.add_parser("plugins", help="list every discovered component and every broken plugin")
     plugins.add_argument("--json", action="store_true", help="print the same as JSON")
     plugins.set_defaults(handler=_plugins_command)
+    run = verbs.add_parser("run", help="run the experiment described by a TOML file")
+    run.add_argument("file", help="the experiment file, e.g. examples/quadratic.toml")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting of the file (TOML value, dotted key), e.g. --set num_samples=20",
+    )
+    run.set_defaults(handler=_run_command)
+    show = verbs.add_parser("show", help="print the trial table and best result of an experiment directory")
+    show.add_argument("directory", help="the experiment's directory, e.g. tune_results/my-experiment")
+    show.add_argument("--metric", help="rank by this metric (default: the experiment's)")
+    show.add_argument("--mode", choices=("min", "max"), help="with --metric: min or max")
+    show.set_defaults(handler=_show_command)
     return parser
 
 
@@ -86,6 +105,59 @@ def _plugins_command(args: argparse.Namespace) -> int:
         for failure in plugins.failures:
             print(f"  {failure.name} ({failure.dist} {failure.version}): {failure.error}")
     return 0
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from tunecore.config_file import load_experiment
+    from tunecore.tuner import Tuner
+
+    spec = load_experiment(args.file, args.set)
+    grid = Tuner.from_spec(spec).fit()
+    print(f"experiment: {grid.experiment_path}")
+    print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
+    _print_best(grid, None, None)
+    for error in grid.errors:
+        print(f"error: {error}  (see {grid.experiment_path}/{error.trial_id}/error.txt)")
+    return 1 if grid.num_errors else 0
+
+
+def _show_command(args: argparse.Namespace) -> int:
+    from tunecore.formatting import format_config, format_value
+    from tunecore.results import ResultGrid
+
+    grid = ResultGrid.from_path(args.directory)
+    metric = args.metric or (grid.metric if isinstance(grid.metric, str) else None)
+    print(f"experiment: {grid.experiment_path}")
+    header = f"{'trial':<8} {'status':<11} {'iter':>5}"
+    if metric:
+        header += f" {metric:>12}"
+    print(header + "  config")
+    for result in grid:
+        line = f"{result.trial_id:<8} {result.status:<11} {result.metrics.get('training_iteration', 0):>5}"
+        if metric:
+            line += f" {format_value(result.metrics.get(metric, '-')):>12}"
+        print(f"{line}  {format_config(result.config)}")
+    print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
+    _print_best(grid, metric, args.mode)
+    return 0
+
+
+def _print_best(grid: object, metric: str | None, mode: str | None) -> None:
+    from tunecore.formatting import format_config, format_value
+    from tunecore.results import ResultGrid
+
+    assert isinstance(grid, ResultGrid)
+    metric = metric or (grid.metric if isinstance(grid.metric, str) else None)
+    mode = mode or (grid.mode if isinstance(grid.mode, str) else None)
+    if not metric or not mode:
+        return
+    try:
+        best = grid.get_best_result(metric, mode)
+    except TuneError as exc:
+        print(f"best: none ({exc})")
+        return
+    value = format_value(best.metrics.get(metric))
+    print(f"best: {best.trial_id} {metric}={value}  {format_config(best.config)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

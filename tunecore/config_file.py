@@ -25,7 +25,7 @@ Every error names the file and the key, and says what was expected.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,13 @@ _TUNE_KEYS = (
 _RUN_KEYS = ("name", "storage_path", "stop", "stoppers", "loggers", "verbose")
 
 
-def load_experiment(path: str | Path) -> ExperimentSpec:
-    """Read an experiment file into an :class:`ExperimentSpec` (the trainable is imported)."""
+def load_experiment(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentSpec:
+    """Read an experiment file into an :class:`ExperimentSpec` (the trainable is imported).
+
+    ``overrides`` are ``"key=value"`` strings applied before validation, as ``tunecore run --set`` gives
+    them: the key may be dotted (``searcher.name``, ``param_space.lr``) and the value is a TOML value
+    (``4``, ``"relu"``, ``{ loguniform = [1e-4, 1e-2] }``) or else taken as a plain string.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,7 +93,33 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    for override in overrides:
+        apply_override(data, override)
     return experiment_from_data(data, source=str(path), base_dir=path.parent)
+
+
+def apply_override(data: dict[str, Any], override: str) -> None:
+    """Set ``key=value`` (dotted key, TOML value) in ``data``."""
+    key, sep, raw = override.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {override!r}: write key=value, e.g. --set num_samples=20")
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    parts = key.split(".")
+    node = data
+    for index, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif isinstance(child, str) and index == 0 and part in ("searcher", "scheduler", "executor"):
+            child = node[part] = {"name": child}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {override!r}: '{'.'.join(parts[: index + 1])}' is not a table")
+        node = child
+    node[parts[-1]] = value
 
 
 def experiment_from_data(

@@ -96,13 +96,13 @@ class Session:
         result["time_total_s"] = self.time_total_s
         result["timestamp"] = time.time()
         result["trial_id"] = self.context.trial_id
-        result["done"] = bool(final or metrics.get("done", False))
+        done = result["done"] = bool(final or metrics.get("done", False))
         stored = None
         if checkpoint is not None:
             self.checkpoint = store_checkpoint(checkpoint, self.context.trial_dir, self.iteration)
             stored = self.checkpoint.path
         action = self.channel.report(self.context.trial_id, result, stored)
-        if action is not Action.CONTINUE and not result["done"]:
+        if action is not Action.CONTINUE and not done:
             raise TrialInterrupt(action)
 
 

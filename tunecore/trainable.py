@@ -111,7 +111,7 @@ def with_parameters(trainable: Any, **parameters: Any) -> Any:
 
     The objects travel to each worker process once, with the trainable, instead of once per trial.
     """
-    if not callable(trainable):
+    if not callable(unwrap(trainable)):
         raise ConfigError(f"with_parameters needs a function or Trainable class, got {type(trainable).__name__}")
     return _WithParameters(trainable, parameters)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunecore.builtin import schedulers, searchers, stoppers
+from tunecore.builtin import inline_executor, loggers, schedulers, searchers, stoppers
 from tunecore.plugins import hookimpl
 from tunecore.registry import Register
 
@@ -31,3 +31,17 @@ def tunecore_register_stoppers(register: Register) -> None:
         "Stop the experiment when the best trials' results stopped changing",
     )
     register("timeout", stoppers.TimeoutStopper, "Stop the experiment after timeout_s seconds")
+
+
+@hookimpl
+def tunecore_register_executors(register: Register) -> None:
+    """inline (in the driver process)."""
+    register("inline", inline_executor.InlineExecutor, "Run trials in this process, one at a time (no isolation)")
+
+
+@hookimpl
+def tunecore_register_loggers(register: Register) -> None:
+    """json (result.jsonl), csv (progress.csv) and console (live status)."""
+    register("json", loggers.JsonLogger, "One JSON line per result in <trial>/result.jsonl")
+    register("csv", loggers.CsvLogger, "One CSV row per result in <trial>/progress.csv")
+    register("console", loggers.ConsoleLogger, "Live status, finished trials and a summary on stderr")

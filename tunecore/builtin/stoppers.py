@@ -6,6 +6,7 @@ import math
 import statistics
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from tunecore.protocols import Stopper
@@ -82,6 +83,19 @@ class DictStopper(Stopper):
             if value is not None and value >= limit:
                 return True
         return False
+
+
+class FunctionStopper(Stopper):
+    """Ray Tune's ``stop=function``: stop a trial when ``func(trial_id, result)`` returns True."""
+
+    def __init__(self, func: Callable[[str, dict[str, Any]], bool]) -> None:
+        if not callable(func):
+            raise ValueError(f"a stop function must be callable, got {type(func).__name__}")
+        self.func = func
+
+    def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
+        """What the function says."""
+        return bool(self.func(trial_id, result))
 
 
 class PlateauStopper(Stopper):

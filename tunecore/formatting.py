@@ -1,0 +1,53 @@
+"""Compact text for people: numbers with 4 significant digits, configs on one line, durations."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+
+def flatten_dict(result: dict[str, Any], sep: str = "/") -> dict[str, Any]:
+    """Nested dicts flattened to ``"outer/inner"`` keys (lists and other values are leaves)."""
+    flat: dict[str, Any] = {}
+
+    def visit(prefix: str, node: dict[Any, Any]) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict) and value:
+                visit(name + sep, value)
+            else:
+                flat[name] = value
+
+    visit("", result)
+    return flat
+
+
+def format_value(value: Any, width: int = 24) -> str:
+    """A short text for a value: floats with 4 significant digits, long texts cut with ``…``."""
+    if isinstance(value, bool) or value is None:
+        text = str(value)
+    elif isinstance(value, numbers.Integral):
+        text = str(int(value))
+    elif isinstance(value, numbers.Real):
+        text = f"{float(value):.4g}"
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_config(config: dict[str, Any], width: int = 100) -> str:
+    """``lr=0.0031 layers=2``: the flattened config, cut with ``…`` beyond ``width`` characters."""
+    text = " ".join(f"{key}={format_value(value)}" for key, value in flatten_dict(config).items())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_duration(seconds: float) -> str:
+    """``12.3s`` below a minute, else ``m:ss`` or ``h:mm:ss``."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

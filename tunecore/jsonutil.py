@@ -1,0 +1,95 @@
+"""JSON for results: never fails on the values trainables report.
+
+Objects with ``tolist()`` (numpy scalars and arrays, torch or jax tensors) become numbers and lists, NaN
+and infinities are written as ``NaN`` / ``Infinity`` (Python's json reads them back), anything else as
+its ``repr``; odd keys and reference cycles are converted instead of raising.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-ready stand-in for a value :mod:`json` cannot encode (the ``default=`` of ``json.dumps``).
+
+    Objects with a ``tolist()`` method — numpy scalars and arrays, and torch or jax tensors — become
+    Python numbers and lists; anything else becomes its ``repr``.
+    """
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, type):
+        try:
+            plain = tolist()
+        except Exception:
+            return repr(value)
+        if type(plain) is not type(value):
+            return plain
+    return repr(value)
+
+
+def dumps(result: Any) -> str:
+    """One JSON line (without the newline) for a result; never raises.
+
+    NaN and infinities are written as ``NaN``, ``Infinity`` and ``-Infinity`` (Python's JSON dialect,
+    read back by ``json.loads`` and pandas). Non-string keys are written as strings, cycles as ``"<cycle>"``.
+    """
+    try:
+        return json.dumps(result, default=to_json_value)
+    except (TypeError, ValueError, RecursionError):  # odd keys or a cycle: convert by hand, then encode
+        return json.dumps(_plain(result, set()), default=to_json_value)
+
+
+def _plain(value: Any, seen: set[int]) -> Any:
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in seen:
+            return "<cycle>"
+        seen.add(id(value))
+        try:
+            if isinstance(value, dict):
+                return {_json_key(k): _plain(v, seen) for k, v in value.items()}
+            return [_plain(v, seen) for v in value]
+        finally:
+            seen.discard(id(value))
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    converted = to_json_value(value)
+    return converted if isinstance(converted, str) else _plain(converted, seen)
+
+
+def _json_key(key: Any) -> str | int | float | bool | None:
+    return key if key is None or isinstance(key, (str, int, float)) else str(key)
+
+
+def write_atomic(path: str | os.PathLike[str], value: Any, *, indent: int | None = 2) -> None:
+    """Write ``value`` as JSON to ``path`` through a temporary file and a rename: never half written."""
+    path = os.fspath(path)
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(value, file, default=to_json_value, indent=indent)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file; a torn (incomplete) last line is ignored."""
+    records = []
+    with open(path, encoding="utf-8") as file:
+        lines = file.read().split("\n")
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number >= len(lines) - 2:  # the last line, possibly torn by a crash mid-write
+                break
+            raise ValueError(f"{os.fspath(path)}: line {number + 1} is not valid JSON") from None
+    return records

@@ -1,0 +1,221 @@
+"""Results of an experiment: :class:`ResultGrid` of :class:`Result`, loadable from disk at any time."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from tunecore.checkpoint import Checkpoint
+from tunecore.errors import TuneError
+from tunecore.formatting import flatten_dict
+from tunecore.jsonutil import read_lines
+from tunecore.storage import EXPERIMENT_FILE, JOURNAL_FILE
+
+SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
+
+
+class TrialError(TuneError):
+    """A trial's failure, as listed in :attr:`ResultGrid.errors`."""
+
+    def __init__(self, trial_id: str, traceback: str) -> None:
+        last_line = traceback.strip().splitlines()[-1] if traceback.strip() else "unknown error"
+        super().__init__(f"trial {trial_id} failed: {last_line}")
+        self.trial_id = trial_id
+        self.traceback = traceback
+
+
+@attrs.frozen
+class Result:
+    """One trial's outcome."""
+
+    trial_id: str
+    """The trial's id."""
+    config: dict[str, Any]
+    """The config it ran with (the latest, after any restart)."""
+    metrics: dict[str, Any]
+    """Its last result ({} if it reported none)."""
+    metrics_history: list[dict[str, Any]] = attrs.field(repr=False)
+    """Every result it reported, in order."""
+    status: str
+    """``TERMINATED``, ``ERROR``, ``PAUSED``, ... at the time of reading."""
+    path: str
+    """The trial's directory."""
+    checkpoint: Checkpoint | None = None
+    """Its latest checkpoint."""
+    error: str | None = None
+    """The traceback of its failure, if it failed."""
+
+    @property
+    def metrics_dataframe(self) -> Any:
+        """``metrics_history`` as a pandas DataFrame (requires pandas)."""
+        import pandas
+
+        return pandas.DataFrame(self.metrics_history)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class ResultGrid:
+    """The trials of an experiment, with helpers to find the best one."""
+
+    def __init__(self, results: list[Result], experiment_path: str, metric: Any = None, mode: Any = None) -> None:
+        self._results = results
+        self.experiment_path = experiment_path
+        """The experiment's directory."""
+        self.metric = metric
+        self.mode = mode
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self._results)
+
+    def __getitem__(self, index: int) -> Result:
+        return self._results[index]
+
+    def __repr__(self) -> str:
+        return f"ResultGrid({len(self)} trials, {self.num_terminated} terminated, {self.num_errors} errors)"
+
+    @property
+    def errors(self) -> list[TrialError]:
+        """The failures of the trials that ended in ERROR."""
+        return [TrialError(r.trial_id, r.error or "") for r in self._results if r.status == "ERROR"]
+
+    @property
+    def num_errors(self) -> int:
+        """How many trials ended in ERROR."""
+        return sum(r.status == "ERROR" for r in self._results)
+
+    @property
+    def num_terminated(self) -> int:
+        """How many trials ended normally (or were stopped)."""
+        return sum(r.status == "TERMINATED" for r in self._results)
+
+    def get_best_result(
+        self, metric: str | None = None, mode: str | None = None, scope: str = "last", filter_nan_and_inf: bool = True
+    ) -> Result:
+        """The best trial by ``metric`` and ``mode`` (default: the experiment's).
+
+        ``scope``: ``"last"`` compares each trial's last result, ``"all"`` its best result, ``"avg"`` the
+        mean of all its results, ``"last-5-avg"`` / ``"last-10-avg"`` the mean of its last 5 / 10.
+        Trials whose value is NaN or infinite are skipped unless ``filter_nan_and_inf=False``.
+        """
+        metric = metric or (self.metric if isinstance(self.metric, str) else None)
+        mode = mode or (self.mode if isinstance(self.mode, str) else None)
+        if not metric or mode not in ("min", "max"):
+            raise TuneError(
+                "get_best_result needs a metric and a mode ('min' or 'max'): pass them, or set them in TuneConfig"
+            )
+        if scope not in SCOPES:
+            raise TuneError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+        best, best_score = None, None
+        for result in self._results:
+            score = _score(result, metric, mode, scope)
+            if score is None or (filter_nan_and_inf and not math.isfinite(score)):
+                continue
+            if best_score is None or (score < best_score if mode == "min" else score > best_score):
+                best, best_score = result, score
+        if best is None:
+            raise TuneError(
+                f"no trial reported a{' finite' if filter_nan_and_inf else ''} value for metric '{metric}'"
+                f" ({len(self)} trials): check the metric name and what the trainable reports"
+            )
+        return best
+
+    def get_dataframe(self) -> Any:
+        """One row per trial: its last result, ``config/...`` columns, trial id, status and path.
+
+        A pandas DataFrame when pandas is installed, else a list of dicts.
+        """
+        rows = []
+        for result in self._results:
+            row = dict(result.metrics)
+            row.update({f"config/{k}": v for k, v in flatten_dict(result.config).items()})
+            row.update({"trial_id": result.trial_id, "status": result.status, "path": result.path})
+            rows.append(row)
+        try:
+            import pandas
+        except ImportError:
+            return rows
+        return pandas.DataFrame(rows)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> ResultGrid:
+        """Load an experiment (finished or running) from its directory, from the core's own records."""
+        path = os.path.abspath(os.fspath(path))
+        experiment_file = os.path.join(path, EXPERIMENT_FILE)
+        if not os.path.isfile(experiment_file):
+            raise TuneError(f"{path} is not a tunecore experiment directory (no {EXPERIMENT_FILE})")
+        with open(experiment_file, encoding="utf-8") as file:
+            experiment = json.load(file)
+        journal = os.path.join(path, JOURNAL_FILE)
+        records = read_lines(journal) if os.path.exists(journal) else []
+        return cls(_replay(records, path), path, experiment.get("metric"), experiment.get("mode"))
+
+
+def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
+    if scope == "last":
+        values = [result.metrics.get(metric)]
+    else:
+        values = [r.get(metric) for r in result.metrics_history]
+        if scope.startswith("last-"):
+            values = values[-int(scope.split("-")[1]) :]
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if not numbers:
+        return None
+    if any(not math.isfinite(v) for v in numbers) and scope != "all":
+        return math.nan
+    if scope == "all":
+        finite = [v for v in numbers if math.isfinite(v)] or numbers
+        return min(finite) if mode == "min" else max(finite)
+    if scope == "last":
+        return numbers[0]
+    return sum(numbers) / len(numbers)
+
+
+def _replay(records: list[dict[str, Any]], experiment_path: str) -> list[Result]:
+    """Rebuild every trial's outcome from the journal records."""
+    trials: dict[str, dict[str, Any]] = {}
+    for record in records:
+        kind, trial_id = record.get("event"), record.get("trial_id")
+        if kind == "trial":
+            trials.setdefault(trial_id, {"history": [], "checkpoint": None, "error": None, "status": "PENDING"})
+            trials[trial_id].update(config=record["config"], path=record["path"])
+        elif trial_id not in trials:
+            continue
+        elif kind == "result":
+            trials[trial_id]["history"].append(record["result"])
+            if record.get("checkpoint"):
+                trials[trial_id]["checkpoint"] = record["checkpoint"]
+        elif kind == "status":
+            trials[trial_id]["status"] = record["status"]
+            if record.get("error"):
+                trials[trial_id]["error"] = record["error"]
+        elif kind == "config":
+            trials[trial_id]["config"] = record["config"]
+    results = []
+    for trial_id, data in trials.items():
+        path = os.path.join(experiment_path, data["path"])
+        checkpoint = Checkpoint(os.path.join(path, data["checkpoint"])) if data["checkpoint"] else None
+        history = data["history"]
+        results.append(
+            Result(
+                trial_id=trial_id,
+                config=data["config"],
+                metrics=history[-1] if history else {},
+                metrics_history=history,
+                status=data["status"],
+                path=path,
+                checkpoint=checkpoint,
+                error=data["error"],
+            )
+        )
+    return results
