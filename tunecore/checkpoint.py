@@ -72,6 +72,7 @@ def store_checkpoint(checkpoint: Checkpoint, trial_dir: str, iteration: int) -> 
     moved; a user's directory is copied, so that it can still be used (or removed by its own
     ``TemporaryDirectory``) afterwards. A checkpoint already at the target is kept as it is.
     """
+    os.makedirs(trial_dir, exist_ok=True)
     target = os.path.join(trial_dir, f"checkpoint_{iteration:06d}")
     source = os.path.abspath(checkpoint.path)
     if source == target:

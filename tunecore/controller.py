@@ -222,7 +222,7 @@ class Controller(ExecutorHandler):
                 f"searcher {type(self.searcher).__name__}.suggest() returned {type(config).__name__};"
                 " it must return a config dict, None or tunecore.FINISHED"
             )
-        path = self.storage.create_trial_dir(trial_id, config)
+        path = self.storage.trial_dir(trial_id)
         trial = Trial(trial_id=trial_id, config=config, path=path, resources=dict(self.resources))
         self.trials[trial_id] = trial
         self.pending.append(trial_id)
@@ -276,7 +276,8 @@ class Controller(ExecutorHandler):
         else:
             decision = self._decide(trial, result)
         if decision.action is not Action.CONTINUE:
-            result["done"] = True
+            result = {**result, "done": True}  # a copy: the executor still reads the result it reported
+            trial.last_result = result
             self._decisions[trial_id] = decision
         record: dict[str, Any] = {"event": "result", "trial_id": trial_id, "result": result}
         if checkpoint:

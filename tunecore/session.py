@@ -7,6 +7,7 @@ and unwinds the trainable with :class:`TrialInterrupt` when the scheduler decide
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any, Protocol
@@ -25,7 +26,8 @@ class TrialContext:
     trial_id: str
     """The trial's id."""
     trial_dir: str
-    """The trial's directory (absolute); the working directory is not changed."""
+    """The trial's directory (absolute; exists once :func:`get_context` returned); the working directory
+    is not changed."""
     config: dict[str, Any]
     """The trial's config."""
     resources: dict[str, float]
@@ -145,5 +147,7 @@ def get_checkpoint() -> Checkpoint | None:
 
 
 def get_context() -> TrialContext:
-    """The running trial's id, directory, config, resources, seed and iteration."""
-    return _require_session("get_context").context
+    """The running trial's id, directory (created on this call), config, resources, seed and iteration."""
+    context = _require_session("get_context").context
+    os.makedirs(context.trial_dir, exist_ok=True)
+    return context

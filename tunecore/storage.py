@@ -5,9 +5,11 @@ Layout::
     <storage_path>/<name>/experiment.json   what was asked (written once, atomically)
                           journal.jsonl     append-only record of trials, results and status changes
                           state.json        snapshot of the trial table (atomic; refreshed periodically)
-                          <trial_id>/params.json  error.txt  checkpoint_000007/  (+ loggers' files)
+                          <trial_id>/error.txt  checkpoint_000007/  (+ loggers' files: params.json, ...)
 
-The journal is the core's own record: results load from it even with every logger turned off. Writes
+Trial directories are created lazily, by the first writer (a logger, a checkpoint, an error, or the
+trainable asking for :func:`tunecore.get_context`): with the loggers off, a trial that writes nothing
+costs no directory. The journal is the core's own record: results load from it even with every logger turned off. Writes
 to it are buffered and flushed at least every ``flush_interval_s`` and at every status change, so a
 crash loses at most that window of results; a torn last line is ignored when reading.
 """
@@ -23,7 +25,6 @@ from tunecore.jsonutil import dumps, write_atomic
 EXPERIMENT_FILE = "experiment.json"
 JOURNAL_FILE = "journal.jsonl"
 STATE_FILE = "state.json"
-PARAMS_FILE = "params.json"
 ERROR_FILE = "error.txt"
 
 
@@ -45,16 +46,13 @@ class ExperimentStorage:
         """Replace state.json with a new snapshot."""
         write_atomic(os.path.join(self.path, STATE_FILE), data, indent=None)
 
-    def create_trial_dir(self, trial_id: str, config: dict[str, Any]) -> str:
-        """Make the trial's directory with its params.json; return its absolute path."""
-        trial_dir = os.path.join(self.path, trial_id)
-        os.makedirs(trial_dir, exist_ok=True)
-        with open(os.path.join(trial_dir, PARAMS_FILE), "w", encoding="utf-8") as file:
-            file.write(dumps(config))
-        return trial_dir
+    def trial_dir(self, trial_id: str) -> str:
+        """The trial's directory (absolute). It is created by whatever first writes into it."""
+        return os.path.join(self.path, trial_id)
 
     def write_error(self, trial_dir: str, error: str) -> None:
         """Write the trial's error.txt (the traceback of its latest failure)."""
+        os.makedirs(trial_dir, exist_ok=True)
         with open(os.path.join(trial_dir, ERROR_FILE), "w", encoding="utf-8") as file:
             file.write(error)
 

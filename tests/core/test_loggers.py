@@ -220,7 +220,8 @@ def test_many_open_trials_are_capped_and_reopened_on_demand(tmp_path, monkeypatc
 
 def test_unwritable_trial_dir_warns_once_and_does_not_crash(tmp_path):
     trial = make_trial(tmp_path)
-    trial.path = str(tmp_path / "missing" / "dir")
+    (tmp_path / "a-file").write_text("not a directory")
+    trial.path = str(tmp_path / "a-file" / "dir")
     logger = JsonLogger()
     with pytest.warns(UserWarning, match="cannot write result.jsonl of trial t0001") as caught:
         logger.tunecore_trial_started(trial)

@@ -93,15 +93,26 @@ def test_from_path_equals_returned_grid(tmp_path):
 
 
 def test_storage_layout(tmp_path):
-    grid = run(quadratic, tmp_path, num_samples=2, seed=0)
+    grid = run(quadratic, tmp_path, num_samples=2, seed=0, loggers=["json", "csv"])
     path = grid.experiment_path
     assert path == str(tmp_path / "exp")
     assert sorted(os.listdir(path)) == ["experiment.json", "journal.jsonl", "state.json", "t00001", "t00002"]
+    assert sorted(os.listdir(os.path.join(path, "t00001"))) == ["params.json", "progress.csv", "result.jsonl"]
     with open(os.path.join(path, "t00001", "params.json")) as file:
         assert json.load(file) == grid[0].config
     with open(os.path.join(path, "experiment.json")) as file:
         experiment = json.load(file)
     assert experiment["metric"] == "loss" and experiment["param_space"] == {"x": {"uniform": [0.0, 1.0]}}
+
+
+def test_without_loggers_trial_directories_are_created_only_when_written(tmp_path):
+    def uses_context(config):
+        tunecore.report({"loss": 0.0, "dir_exists": os.path.isdir(tunecore.get_context().trial_dir)})
+
+    grid = run(quadratic, tmp_path / "a", num_samples=2, seed=0)
+    assert sorted(os.listdir(grid.experiment_path)) == ["experiment.json", "journal.jsonl", "state.json"]
+    grid = run(uses_context, tmp_path / "b", param_space={})
+    assert grid[0].metrics["dir_exists"] is True
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,7 @@ class _TrialFileLogger(Logger):
         path = os.path.join(trial.path, self.filename)
         handle = None
         try:
+            os.makedirs(trial.path, exist_ok=True)
             _end_with_newline(path)
             handle = open(path, "a", encoding="utf-8", newline=self.newline)
             self._opened(trial, path)
@@ -219,7 +220,7 @@ def _end_with_newline(path: str) -> None:
 
 
 class JsonLogger(_TrialFileLogger):
-    """Appends every result as one JSON line to ``<trial dir>/result.jsonl``.
+    """Appends every result as one JSON line to ``<trial dir>/result.jsonl`` (and writes ``params.json``).
 
     Values JSON cannot encode are converted, never fatal: numpy (and torch/jax) scalars and arrays become
     numbers and lists (via ``tolist()``), other objects their ``repr``. NaN and infinities are written as
@@ -232,6 +233,11 @@ class JsonLogger(_TrialFileLogger):
 
     def __init__(self, flush_interval_s: float = 1.0) -> None:
         super().__init__(flush_interval_s)
+
+    def _opened(self, trial: Trial, path: str) -> None:
+        """Write ``params.json`` (the config the trial runs with) beside ``result.jsonl``."""
+        with open(os.path.join(trial.path or "", "params.json"), "w", encoding="utf-8") as file:
+            file.write(dumps(trial.config))
 
     def _format(self, trial: Trial, result: dict[str, Any]) -> str:
         return dumps(result) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tunecore.builtin import inline_executor, loggers, schedulers, searchers, stoppers
+from tunecore.builtin import inline_executor, local_executor, loggers, schedulers, searchers, stoppers
 from tunecore.plugins import hookimpl
 from tunecore.registry import Register
 
@@ -35,8 +35,9 @@ def tunecore_register_stoppers(register: Register) -> None:
 
 @hookimpl
 def tunecore_register_executors(register: Register) -> None:
-    """inline (in the driver process)."""
+    """inline (in the driver process) and local (persistent worker processes, the default)."""
     register("inline", inline_executor.InlineExecutor, "Run trials in this process, one at a time (no isolation)")
+    register("local", local_executor.LocalExecutor, "Run trials in persistent worker processes on this machine")
 
 
 @hookimpl

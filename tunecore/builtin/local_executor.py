@@ -1,0 +1,509 @@
+"""The ``local`` executor (the default): trials run in persistent worker processes on this machine.
+
+Each worker is a ``python -m tunecore.worker`` process (see :mod:`tunecore.worker` for the message
+protocol) that receives the cloudpickled trainable once and then runs one trial at a time. The driver
+multiplexes every worker's pipe and process handle in one event loop (:meth:`LocalExecutor.process`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import types
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import attrs
+import cloudpickle
+
+from tunecore.errors import ConfigError, TuneError
+from tunecore.protocols import Action, Executor, ExecutorHandler
+from tunecore.runner import ERRORED, STOPPED, TrialLaunch
+from tunecore.trainable import trial_resources, unwrap
+from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP
+
+_EPS = 1e-9
+_INLINE_INIT_BYTES = 60_000  # below a pipe's buffer: written at once without waiting for the worker
+_USER_MODULE_PREFIX = "tunecore_user_"  # modules loaded from a file by tunecore.references
+
+
+@attrs.define(eq=False)
+class _Worker:
+    """One worker process and the driver's ends of its pipes."""
+
+    slot: _Slot
+    process: subprocess.Popen[bytes]
+    inbox: Connection
+    outbox: Connection
+    poller: Any
+    sentinel: int | None
+    init_thread: threading.Thread | None = None
+    ready: bool = False
+    dead: bool = False
+
+
+@attrs.define(eq=False)
+class _Slot:
+    """A place for one worker: its fixed GPU devices, its current process and the trial it runs."""
+
+    gpu_ids: tuple[str, ...] | None
+    gpu_share: float
+    worker: _Worker | None = None
+    trial_id: str | None = None
+    token: int = 0
+    cpu: float = 0.0
+    gpu: float = 0.0
+    stop_requested: bool = False
+
+
+class LocalExecutor(Executor):
+    """Runs trials in persistent worker processes on this machine; registered as ``local``.
+
+    Options:
+
+    * ``num_workers``: how many worker processes (default: as many trials as the CPUs and GPUs fit,
+      ``floor(num_cpus / cpu per trial)``, limited further by ``num_gpus / gpu per trial``);
+    * ``num_cpus``: CPUs to share among running trials (default ``os.cpu_count()``);
+    * ``num_gpus``: GPUs to share (default: the number of devices listed in ``CUDA_VISIBLE_DEVICES``, or 0).
+
+    Trials run at once only as far as ``num_cpus`` and ``num_gpus`` allow, whatever ``num_workers`` is.
+    Each worker gets fixed GPU devices through ``CUDA_VISIBLE_DEVICES``: trials needing a fraction of a
+    GPU share a device, whole counts get disjoint devices.
+    """
+
+    shutdown_grace_s: float = 1.0
+    """How long :meth:`shutdown` waits for workers to exit before killing them."""
+
+    def __init__(
+        self, num_workers: int | None = None, num_cpus: float | None = None, num_gpus: float | None = None
+    ) -> None:
+        if num_workers is not None and (
+            isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 1
+        ):
+            raise ConfigError(f"num_workers must be a positive integer, got {num_workers!r}")
+        _check_amount("num_cpus", num_cpus, allow_zero=False)
+        _check_amount("num_gpus", num_gpus, allow_zero=True)
+        self.num_workers = None if num_workers is None else int(num_workers)
+        self.num_cpus = None if num_cpus is None else float(num_cpus)
+        self.num_gpus = None if num_gpus is None else float(num_gpus)
+        self._handler: ExecutorHandler | None = None
+        self._slots: list[_Slot] = []
+        self._by_trial: dict[str, _Slot] = {}
+        self._workers: set[_Worker] = set()
+        self._owners: dict[Any, _Worker] = {}
+        self._waitables: list[Any] | None = None
+        self._tokens = itertools.count(1)
+        self._per_trial: dict[str, float] = {}
+        self._cpus = self._gpus = 0.0
+        self._used_cpu = self._used_gpu = 0.0
+        self._header = self._payload = b""
+        self._env: dict[str, str] = {}
+        self._cwd = ""
+        self._started = self._closed = False
+
+    # -- the Executor protocol ------------------------------------------------------------------------
+
+    def start(self, trainable: Any, handler: ExecutorHandler) -> None:
+        """Pickle ``trainable`` once and start every worker process without waiting for them."""
+        if self._started:
+            raise TuneError("LocalExecutor.start() was already called; create a new executor per experiment")
+        per_trial = trial_resources(trainable)
+        cpu, gpu = float(per_trial.get("cpu", 1.0)), float(per_trial.get("gpu", 0.0))
+        visible = _visible_devices()
+        self._cpus = float(os.cpu_count() or 1) if self.num_cpus is None else self.num_cpus
+        self._gpus = float(len(visible or ())) if self.num_gpus is None else self.num_gpus
+        layout = _gpu_layout(gpu, self._gpus, visible)
+        fit = math.floor(self._cpus / cpu + _EPS) if cpu > _EPS else max(1, math.floor(self._cpus + _EPS))
+        if gpu > _EPS:
+            fit = min(fit, len(layout))
+        if fit < 1:
+            raise ConfigError(
+                f"each trial needs {cpu:g} CPU and {gpu:g} GPU but the local executor has {self._cpus:g} CPU and "
+                f"{self._gpus:g} GPU: lower the trial's resources (with_resources) or raise num_cpus / num_gpus"
+            )
+        count = self.num_workers or fit
+        self._per_trial = {"cpu": cpu, "gpu": gpu}
+        self._payload = _pickle_trainable(trainable)
+        pythonpath = os.environ.get("PYTHONPATH")
+        self._header = pickle.dumps((list(sys.path), pythonpath), PROTOCOL)
+        self._env = dict(os.environ)
+        self._env["PYTHONPATH"] = os.pathsep.join(filter(None, [_tunecore_root(), pythonpath]))
+        self._cwd = os.getcwd()
+        self._slots = [
+            _Slot(layout[i], gpu) if i < len(layout) and gpu > _EPS else _Slot(None, 0.0) for i in range(count)
+        ]
+        self._handler = handler
+        self._started = True
+        try:
+            for slot in self._slots:
+                self._spawn(slot)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def capacity(self, resources: dict[str, float]) -> int:
+        """How many more trials needing ``resources`` fit now: idle workers, free CPUs and GPUs."""
+        if not self._started or self._closed:
+            return 0
+        cpu, gpu = self._requested(resources)
+        free = sum(1 for slot in self._slots if slot.trial_id is None and slot.gpu_share + _EPS >= gpu)
+        if cpu > _EPS:
+            free = min(free, math.floor((self._cpus - self._used_cpu) / cpu + _EPS))
+        if gpu > _EPS:
+            free = min(free, math.floor((self._gpus - self._used_gpu) / gpu + _EPS))
+        return max(free, 0)
+
+    def launch(self, launch: TrialLaunch) -> None:
+        """Send ``launch`` to an idle worker (call :meth:`capacity` first)."""
+        if not self._started or self._closed:
+            raise TuneError("LocalExecutor.launch() needs start() first and cannot follow shutdown()")
+        if launch.trial_id in self._by_trial:
+            raise TuneError(f"trial {launch.trial_id} is already running")
+        resources = dict(launch.resources)
+        cpu, gpu = self._requested(resources)
+        if self.capacity(resources) < 1:
+            raise TuneError(f"no capacity to launch trial {launch.trial_id} now; check capacity() first")
+        free = [slot for slot in self._slots if slot.trial_id is None and slot.gpu_share + _EPS >= gpu]
+        slot = next((s for s in free if s.worker is not None and not s.worker.dead), free[0])
+        if slot.worker is None or slot.worker.dead:
+            self._spawn(slot)
+        granted = {"cpu": cpu, "gpu": gpu}
+        if resources != granted:
+            launch = attrs.evolve(launch, resources=granted)
+        slot.trial_id, slot.token, slot.cpu, slot.gpu = launch.trial_id, next(self._tokens), cpu, gpu
+        slot.stop_requested = False
+        self._by_trial[launch.trial_id] = slot
+        self._used_cpu += cpu
+        self._used_gpu += gpu
+        assert slot.worker is not None
+        message = (LAUNCH, slot.token, launch)
+        try:
+            data = pickle.dumps(message, PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a function in the config
+            data = cloudpickle.dumps(message, PROTOCOL)
+        self._send_bytes(slot.worker, data)
+
+    def process(self, timeout: float) -> None:
+        """Wait up to ``timeout`` s for worker messages or exits, then handle every one that is ready."""
+        if self._waitables is None:
+            self._waitables = [obj for obj, worker in self._owners.items() if not worker.dead]
+        if not self._waitables:
+            return
+        ready = wait(self._waitables, None if timeout is None else max(timeout, 0.0))
+        # who is ready is settled first: a callback may end a worker and a new one reuse its pidfd number
+        for obj, worker in [(obj, self._owners.get(obj)) for obj in ready]:
+            if worker is None or worker.dead:
+                continue
+            if obj is worker.inbox:
+                self._drain(worker)
+            else:
+                self._on_exit(worker)
+
+    def stop(self, trial_id: str, force: bool = False) -> None:
+        """Ask a trial to stop at its next report, or (``force``) kill its worker and end it now."""
+        slot = self._by_trial.get(trial_id)
+        if slot is None or slot.worker is None:
+            return
+        worker = slot.worker
+        if not force:
+            if not slot.stop_requested:
+                slot.stop_requested = True
+                self._send(worker, (STOP, slot.token))
+            return
+        self._release(slot)
+        slot.worker = None
+        if not worker.dead:
+            worker.dead = True
+            worker.process.kill()
+            worker.process.wait()
+            self._forget(worker)
+        if not self._closed:
+            self._spawn(slot)
+        assert self._handler is not None
+        self._handler.on_trial_end(trial_id, STOPPED, None)
+
+    def running(self) -> int:
+        """How many launched trials have not ended yet."""
+        return len(self._by_trial)
+
+    def shutdown(self) -> None:
+        """Ask workers to exit, kill those still there after ``shutdown_grace_s``, reap them all.
+
+        Trials still running are abandoned without ``on_trial_end`` (as the ``inline`` executor does); the
+        controller only shuts down with trials running when it is failing. Calling it again does nothing.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        workers = list(self._workers)  # every worker not reaped yet
+        for worker in workers:
+            if not worker.dead and (worker.init_thread is None or not worker.init_thread.is_alive()):
+                self._send(worker, (EXIT,))
+                worker.outbox.close()
+        deadline = time.monotonic() + self.shutdown_grace_s
+        for worker in workers:
+            try:
+                worker.process.wait(max(deadline - time.monotonic(), 0.0))
+            except subprocess.TimeoutExpired:
+                pass
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.kill()
+            worker.process.wait()
+            worker.dead = True
+            self._forget(worker)
+        for slot in self._slots:
+            slot.worker = None
+            if slot.trial_id is not None:
+                self._release(slot)
+
+    # -- workers ----------------------------------------------------------------------------------------
+
+    def _spawn(self, slot: _Slot) -> None:
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        env = self._env
+        if slot.gpu_ids is not None:
+            env = {**env, "CUDA_VISIBLE_DEVICES": ",".join(slot.gpu_ids)}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tunecore.worker", str(to_worker_r), str(from_worker_w), str(os.getpid())],
+                pass_fds=(to_worker_r, from_worker_w),
+                cwd=self._cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        except BaseException:
+            os.close(to_worker_w)
+            os.close(from_worker_r)
+            raise
+        finally:
+            os.close(to_worker_r)
+            os.close(from_worker_w)
+        try:
+            sentinel: int | None = os.pidfd_open(process.pid)
+        except (AttributeError, OSError):  # no pidfd: the pipe's end of file tells the exit
+            sentinel = None
+        inbox = Connection(from_worker_r, writable=False)
+        poller = select.poll()
+        poller.register(from_worker_r, select.POLLIN)
+        worker = _Worker(slot, process, inbox, Connection(to_worker_w, readable=False), poller, sentinel)
+        slot.worker = worker
+        self._workers.add(worker)
+        self._owners[inbox] = worker
+        if sentinel is not None:
+            self._owners[sentinel] = worker
+        self._waitables = None
+        if len(self._header) + len(self._payload) <= _INLINE_INIT_BYTES:
+            self._send_bytes(worker, self._header)
+            self._send_bytes(worker, self._payload)
+        else:  # a large trainable: do not wait here for this worker to read it
+            worker.init_thread = threading.Thread(
+                target=_send_init, args=(worker.outbox, self._header, self._payload), daemon=True
+            )
+            worker.init_thread.start()
+
+    def _send(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        self._send_bytes(worker, pickle.dumps(message, PROTOCOL))
+
+    @staticmethod
+    def _send_bytes(worker: _Worker, data: bytes) -> None:
+        if worker.init_thread is not None:
+            worker.init_thread.join()
+            worker.init_thread = None
+        try:
+            worker.outbox.send_bytes(data)
+        except OSError:  # the worker is gone; process() reports its exit
+            pass
+
+    def _drain(self, worker: _Worker) -> None:
+        recv, poll, dispatch = worker.inbox.recv_bytes, worker.poller.poll, self._dispatch
+        try:
+            while True:
+                dispatch(worker, pickle.loads(recv()))
+                if worker.dead or not poll(0):
+                    return
+        except (EOFError, OSError):
+            self._on_exit(worker)
+
+    def _dispatch(self, worker: _Worker, message: tuple[Any, ...]) -> None:
+        slot = worker.slot
+        kind = message[0]
+        handler = self._handler
+        assert handler is not None
+        if kind == RESULT:
+            trial_id, token = slot.trial_id, slot.token
+            if trial_id is None:
+                return
+            result = message[2]
+            decision = handler.on_result(trial_id, result, message[3])
+            if result.get("done") or worker.dead or slot.token != token or slot.worker is not worker:
+                return
+            action = Action.CONTINUE if decision is None else decision.action
+            if slot.stop_requested and action is Action.CONTINUE:
+                action = Action.STOP
+            self._send(worker, (ANSWER, message[1], action.value))
+        elif kind == END:
+            trial_id = slot.trial_id
+            if trial_id is not None and slot.worker is worker:
+                self._release(slot)
+                handler.on_trial_end(trial_id, message[1], message[2])
+        elif kind == READY:
+            worker.ready = True
+
+    def _on_exit(self, worker: _Worker) -> None:
+        if worker.dead:
+            return
+        worker.dead = True
+        sent = []  # what the worker sent before it went: delivered once it is reaped
+        try:
+            while worker.poller.poll(0):
+                sent.append(pickle.loads(worker.inbox.recv_bytes()))
+        except (EOFError, OSError):
+            pass
+        try:
+            returncode = worker.process.wait(2.0)
+        except subprocess.TimeoutExpired:  # it closed its pipe but did not exit
+            worker.process.kill()
+            returncode = worker.process.wait()
+        self._forget(worker)
+        for message in sent:
+            self._dispatch(worker, message)
+        slot = worker.slot
+        if slot.worker is not worker:  # the slot already has a new worker
+            return
+        slot.worker = None
+        trial_id = slot.trial_id
+        if trial_id is not None:
+            self._release(slot)
+        if worker.ready and not self._closed:  # replace it now; one that never got ready on the next launch
+            self._spawn(slot)
+        if trial_id is not None:
+            assert self._handler is not None
+            self._handler.on_trial_end(
+                trial_id,
+                ERRORED,
+                f"worker process {worker.process.pid} died while running trial {trial_id} ({_describe(returncode)})",
+            )
+
+    def _forget(self, worker: _Worker) -> None:
+        """Release the driver's handles of a worker that has exited and been reaped."""
+        self._workers.discard(worker)
+        if worker.init_thread is not None:
+            worker.init_thread.join()
+            worker.init_thread = None
+        worker.outbox.close()
+        self._owners.pop(worker.inbox, None)
+        worker.inbox.close()
+        if worker.sentinel is not None:
+            self._owners.pop(worker.sentinel, None)
+            os.close(worker.sentinel)
+            worker.sentinel = None
+        self._waitables = None
+
+    # -- accounting -------------------------------------------------------------------------------------
+
+    def _requested(self, resources: dict[str, float]) -> tuple[float, float]:
+        requested = {**self._per_trial, **resources}
+        return float(requested.get("cpu", 1.0)), float(requested.get("gpu", 0.0))
+
+    def _release(self, slot: _Slot) -> None:
+        if slot.trial_id is not None:
+            del self._by_trial[slot.trial_id]
+        self._used_cpu -= slot.cpu
+        self._used_gpu -= slot.gpu
+        if not self._by_trial:
+            self._used_cpu = self._used_gpu = 0.0
+        slot.trial_id, slot.cpu, slot.gpu, slot.stop_requested = None, 0.0, 0.0, False
+
+
+def _send_init(outbox: Connection, header: bytes, payload: bytes) -> None:
+    try:
+        outbox.send_bytes(header)
+        outbox.send_bytes(payload)
+    except OSError:  # the worker died first; the driver reports its exit
+        pass
+
+
+def _check_amount(name: str, value: Any, allow_zero: bool) -> None:
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
+        raise ConfigError(f"{name} must be a {'number >= 0' if allow_zero else 'positive number'}, got {value!r}")
+
+
+def _visible_devices() -> list[str] | None:
+    value = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if value is None or not value.strip():
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _gpu_layout(gpu: float, num_gpus: float, visible: list[str] | None) -> list[tuple[str, ...]]:
+    """The devices of each worker slot for trials needing ``gpu`` each (empty when ``gpu`` is 0)."""
+    if gpu <= _EPS or num_gpus <= _EPS:
+        return []
+    wanted = math.ceil(num_gpus - _EPS)
+    if visible is not None and wanted > len(visible):
+        raise ConfigError(f"num_gpus={num_gpus:g} but CUDA_VISIBLE_DEVICES lists only {len(visible)} devices")
+    ids = visible[:wanted] if visible is not None else [str(i) for i in range(wanted)]
+    count = math.floor(num_gpus / gpu + _EPS)
+    if gpu < 1 - _EPS:
+        per_device = math.floor(1 / gpu + _EPS)
+        return [(ids[i // per_device],) for i in range(min(count, len(ids) * per_device))]
+    whole = math.ceil(gpu - _EPS)
+    return [tuple(ids[i * whole : (i + 1) * whole]) for i in range(min(count, len(ids) // whole))]
+
+
+def _pickle_trainable(trainable: Any) -> bytes:
+    """Cloudpickle ``trainable``, by value for modules loaded from a file (workers cannot import them)."""
+    names = {name for name in list(sys.modules) if name.startswith(_USER_MODULE_PREFIX)}
+    module_name = getattr(unwrap(trainable), "__module__", None)
+    if isinstance(module_name, str) and module_name.startswith(_USER_MODULE_PREFIX):
+        names.add(module_name)
+    registered = set(cloudpickle.list_registry_pickle_by_value())
+    added = [
+        sys.modules[name] for name in sorted(names - registered) if isinstance(sys.modules.get(name), types.ModuleType)
+    ]
+    for module in added:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps(trainable, protocol=PROTOCOL)
+    except Exception as exc:
+        raise TuneError(
+            f"the trainable cannot be sent to worker processes: {type(exc).__name__}: {exc}. Objects such as "
+            "locks, open files or clients cannot be pickled: create them inside the trainable instead"
+        ) from exc
+    finally:
+        for module in added:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def _tunecore_root() -> str:
+    import tunecore
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(tunecore.__file__)))
+
+
+def _describe(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit code {returncode}"
