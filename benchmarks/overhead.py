@@ -16,6 +16,7 @@ Ray Tune 2.60 ~30 ms per trial, ~620 results/s, ~7 s to start; Optuna ~0.15 ms p
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -128,23 +129,29 @@ def ray_figures(trials, results):
 
 
 def memory_growth(trials):
-    """Driver RSS growth (MB) for ``trials`` finished inline trials, measured in a fresh process."""
+    """Driver RSS growth (MB) holding the ResultGrid of ``trials`` finished inline trials (fresh process)."""
     code = f"""
-import resource, tempfile, tunecore, json
+import gc, json, tempfile, tunecore
+def rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
 def f(config):
     tunecore.report({{"loss": config["x"]}})
-tunecore.Tuner(f, param_space={{"x": tunecore.uniform(0, 1)}},
-    tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples=10, executor="inline"),
-    run_config=tunecore.RunConfig(storage_path=tempfile.mkdtemp(), loggers=[], verbose=0)).fit()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-tunecore.Tuner(f, param_space={{"x": tunecore.uniform(0, 1)}},
-    tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples={trials}, executor="inline"),
-    run_config=tunecore.RunConfig(storage_path=tempfile.mkdtemp(), loggers=[], verbose=0)).fit()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps((after - before) / 1024))
+def fit(n):
+    return tunecore.Tuner(f, param_space={{"x": tunecore.uniform(0, 1)}},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples=n, executor="inline"),
+        run_config=tunecore.RunConfig(storage_path=tempfile.mkdtemp(), loggers=[], verbose=0)).fit()
+fit(10)
+gc.collect()
+before = rss_mb()
+grid = fit({trials})
+gc.collect()
+print(json.dumps([rss_mb() - before, len(grid)]))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(done.stdout.strip())
+    growth, count = json.loads(done.stdout.strip())
+    assert count == trials
+    return growth
 
 
 def main() -> None:

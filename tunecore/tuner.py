@@ -70,11 +70,14 @@ class Tuner:
         return ResultGrid.from_path(path)
 
     def _experiment_path(self) -> str:
+        """``<storage_path>/<name>``; an existing experiment is never written into: ``_2``, ``_3``... is added."""
         run = self.spec.run_config
         root = os.path.abspath(run.storage_path)
         if run.name:
-            return os.path.join(root, run.name)
-        base = f"{getattr(unwrap(self.spec.trainable), '__name__', 'experiment')}_{time.strftime('%Y%m%d-%H%M%S')}"
+            base = run.name
+        else:
+            trainable_name = getattr(unwrap(self.spec.trainable), "__name__", "experiment")
+            base = f"{trainable_name}_{time.strftime('%Y%m%d-%H%M%S')}"
         path, counter = os.path.join(root, base), 1
         while os.path.exists(path):
             counter += 1

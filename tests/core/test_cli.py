@@ -71,8 +71,14 @@ EXAMPLES = Path(__file__).parents[2] / "examples"
 
 def test_run_example_toml_prints_best_and_show_prints_the_table(tmp_path):
     done = run_cli(
-        "run", str(EXAMPLES / "quadratic.toml"), "--set", "num_samples=4", "--set", f"storage_path='{tmp_path}'",
-        "--set", "executor.name=inline",
+        "run",
+        str(EXAMPLES / "quadratic.toml"),
+        "--set",
+        "num_samples=4",
+        "--set",
+        f"storage_path='{tmp_path}'",
+        "--set",
+        "executor.name=inline",
     )
     assert done.returncode == 0, done.stderr
     assert f"experiment: {tmp_path / 'quadratic'}" in done.stdout
@@ -91,8 +97,9 @@ def test_run_exit_codes_for_bad_input_and_errored_trials(tmp_path):
     bad = run_cli("run", str(EXAMPLES / "quadratic.toml"), "--set", "num_sample=3")
     assert bad.returncode == 2
     assert "unknown key 'num_sample'. Did you mean 'num_samples'?" in bad.stderr
-    unknown = run_cli("run", str(EXAMPLES / "quadratic.toml"), "--set", "scheduler=asha",
-                      "--set", f"storage_path='{tmp_path}'")
+    unknown = run_cli(
+        "run", str(EXAMPLES / "quadratic.toml"), "--set", "scheduler=asha", "--set", f"storage_path='{tmp_path}'"
+    )
     assert unknown.returncode == 2
     assert "scheduler 'asha' is provided by tune-asha: pip install tune-asha" in unknown.stderr
     (tmp_path / "boom.py").write_text("def train(config):\n    raise RuntimeError('boom')\n")

@@ -420,3 +420,31 @@ def test_callbacks_receive_events(tmp_path):
 
     run(quadratic, tmp_path, num_samples=2, seed=0, callbacks=[Callback()])
     assert seen == [("t00001", "TERMINATED"), ("t00002", "TERMINATED")]
+
+
+def test_a_second_run_with_the_same_name_gets_its_own_directory(tmp_path):
+    first = run(quadratic, tmp_path, num_samples=1, seed=0)
+    second = run(quadratic, tmp_path, num_samples=1, seed=0)
+    assert first.experiment_path == str(tmp_path / "exp") and second.experiment_path == str(tmp_path / "exp_2")
+    assert len(tunecore.ResultGrid.from_path(first.experiment_path)) == 1
+
+
+def test_points_to_evaluate_come_first(tmp_path):
+    grid = run(
+        quadratic,
+        tmp_path,
+        num_samples=3,
+        seed=0,
+        searcher={"name": "random", "points_to_evaluate": [{"x": 0.3}, {"x": 0.9}]},
+    )
+    assert [r.config["x"] for r in grid][:2] == [0.3, 0.9] and len(grid) == 3
+
+
+def test_concurrency_limiter_and_repeater_through_the_tuner(tmp_path):
+    from tunecore.builtin.searchers import RandomSearcher
+
+    searcher = tunecore.ConcurrencyLimiter(tunecore.Repeater(RandomSearcher(), repeat=2), max_concurrent=1)
+    grid = run(quadratic, tmp_path, num_samples=4, seed=0, searcher=searcher)
+    assert len(grid) == 4
+    assert [r.config["__trial_index__"] for r in grid] == [0, 1, 0, 1]
+    assert grid[0].config["x"] == grid[1].config["x"] != grid[2].config["x"]

@@ -345,8 +345,9 @@ class LocalExecutor(Executor):
             if trial_id is None:
                 return
             result = message[2]
+            done = result.get("done")  # read first: the handler may change the result
             decision = handler.on_result(trial_id, result, message[3])
-            if result.get("done") or worker.dead or slot.token != token or slot.worker is not worker:
+            if done or worker.dead or slot.token != token or slot.worker is not worker:
                 return
             action = Action.CONTINUE if decision is None else decision.action
             if slot.stop_requested and action is Action.CONTINUE:
