@@ -1,4 +1,4 @@
-"""The ``tunecore`` command line: ``run``, ``show``, ``plugins`` and ``--version``.
+"""The ``tunecore`` command line: ``run``, ``resume``, ``show``, ``plugins`` and ``--version``.
 
 Exit codes: 0 success; 1 the experiment ran but some trials ended in ERROR; 2 bad input (a wrong file,
 option or name: the message says what to fix).
@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tunecore.errors import TuneError
 
@@ -41,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a setting of the file (TOML value, dotted key), e.g. --set num_samples=20",
     )
     run.set_defaults(handler=_run_command)
+    resume = verbs.add_parser("resume", help="continue an experiment that was interrupted or crashed")
+    resume.add_argument("directory", help="the experiment's directory, e.g. tune_results/my-experiment")
+    resume.add_argument("--resume-errored", action="store_true", help="run ERROR trials again from their checkpoint")
+    resume.add_argument("--restart-errored", action="store_true", help="run ERROR trials again from scratch")
+    resume.add_argument(
+        "--no-resume-unfinished", action="store_true", help="end unfinished trials instead of continuing them"
+    )
+    resume.add_argument("--num-samples", type=int, help="raise the number of samples (e.g. to run more trials)")
+    resume.add_argument("--time-budget-s", type=float, help="raise the time budget (time already spent counts)")
+    resume.set_defaults(handler=_resume_command)
     show = verbs.add_parser("show", help="print the trial table and best result of an experiment directory")
     show.add_argument("directory", help="the experiment's directory, e.g. tune_results/my-experiment")
     show.add_argument("--metric", help="rank by this metric (default: the experiment's)")
@@ -112,7 +123,25 @@ def _run_command(args: argparse.Namespace) -> int:
     from tunecore.tuner import Tuner
 
     spec = load_experiment(args.file, args.set)
-    grid = Tuner.from_spec(spec).fit()
+    return _report(Tuner.from_spec(spec).fit())
+
+
+def _resume_command(args: argparse.Namespace) -> int:
+    from tunecore.tuner import Tuner
+
+    tuner = Tuner.restore(
+        args.directory,
+        resume_unfinished=not args.no_resume_unfinished,
+        resume_errored=args.resume_errored,
+        restart_errored=args.restart_errored,
+        num_samples=args.num_samples,
+        time_budget_s=args.time_budget_s,
+    )
+    return _report(tuner.fit())
+
+
+def _report(grid: Any) -> int:
+    """Print where the results are, the counts, the best trial and the errors; the exit status."""
     print(f"experiment: {grid.experiment_path}")
     print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
     _print_best(grid, None, None)

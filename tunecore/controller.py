@@ -32,31 +32,59 @@ import time
 from collections import deque
 from typing import Any
 
+import attrs
+import cloudpickle
+
 from tunecore.builtin.stoppers import DictStopper, FunctionStopper
 from tunecore.checkpoint import Checkpoint
+from tunecore.checkpoint_manager import CheckpointManager
 from tunecore.components import ComponentSpec
 from tunecore.config import ExperimentSpec
 from tunecore.errors import TuneError
 from tunecore.experiment import ExperimentInfo
+from tunecore.journal import TrialRecord, replay
 from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, ExecutorHandler, Stopper
 from tunecore.runner import ERRORED, STOPPED, TrialLaunch
 from tunecore.space import grid_points
-from tunecore.storage import ExperimentStorage
+from tunecore.storage import SPEC_FILE, ExperimentStorage, read_journal, read_snapshot
 from tunecore.trainable import trial_resources
 from tunecore.trial import Trial, TrialStatus
 
 FORCE_STOP_GRACE_S = 5.0
 """After asking running trials to stop (time budget, experiment stop), end them by force after this."""
 STATE_INTERVAL_S = 5.0
-"""How often the state snapshot is refreshed while the experiment runs."""
+"""How often state.json (the human-readable trial table) is refreshed while the experiment runs."""
+
+EXPERIMENT_STOP = Decision(Action.STOP)
+"""The STOP given to every result once the experiment is stopping (time budget, stopper, interruption)."""
+
+
+@attrs.frozen
+class ResumeOptions:
+    """What to do with the trials of an experiment being resumed."""
+
+    resume_unfinished: bool = True
+    """Continue trials that had not finished (from their latest checkpoint); else end them TERMINATED."""
+    resume_errored: bool = False
+    """Run ERROR trials again from their latest checkpoint."""
+    restart_errored: bool = False
+    """Run ERROR trials again from scratch."""
 
 
 class Controller(ExecutorHandler):
     """Runs one experiment to its end."""
 
-    def __init__(self, spec: ExperimentSpec, plugins: Plugins, experiment_path: str, trainable: Any) -> None:
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        plugins: Plugins,
+        experiment_path: str,
+        trainable: Any,
+        resume: ResumeOptions | None = None,
+    ) -> None:
         self.spec = spec
+        self.resume = resume
         self.plugins = plugins
         self.trainable = trainable
         tune, run = spec.tune_config, spec.run_config
@@ -89,8 +117,9 @@ class Controller(ExecutorHandler):
         self.running: set[str] = set()
         self._decisions: dict[str, Decision] = {}
         self._metric_errors: dict[str, str] = {}
-        self._checkpoints: dict[str, str] = {}
+        self.checkpoints = CheckpointManager(run.checkpoint_config)
         self._restart_from: dict[str, str | None] = {}
+        self._launch_pins: dict[str, str] = {}
         self._max_trials = -1
         self._searcher_finished = False
         self._searcher_waiting = False
@@ -98,6 +127,7 @@ class Controller(ExecutorHandler):
         self._force_at: float | None = None
         self._started = 0.0
         self._last_state = 0.0
+        self._interrupted = False
 
     def _build(self, spec: ComponentSpec) -> Any:
         return spec.build(self.plugins.registry)
@@ -114,10 +144,14 @@ class Controller(ExecutorHandler):
         self.scheduler.setup(self.metric, self.mode)
         for stopper in self.stoppers:
             stopper.setup(self.metric, self.mode)
-        self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
+        self._started = time.monotonic()
+        if self.resume is None:
+            self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
+            self._write_spec()
+        else:
+            self._restore(self.resume)
         for logger in self.loggers:
             self.events.observe(logger)
-        self._started = time.monotonic()
         try:
             self.events.experiment_started(self.info)
             self.executor.start(self.trainable, self)
@@ -127,6 +161,7 @@ class Controller(ExecutorHandler):
                 self.executor.shutdown()
                 self.events.experiment_finished(self.info, list(self.trials.values()))
             finally:
+                self._snapshot()
                 self._save_state()
                 self.storage.close()
                 for logger in self.loggers:
@@ -176,6 +211,16 @@ class Controller(ExecutorHandler):
             self._force_at = None
             for trial_id in list(self.running):
                 self.executor.stop(trial_id, force=True)
+
+    def interrupt(self, reason: str) -> None:
+        """Stop because the user asked (Ctrl+C, SIGTERM): stopped trials stay unfinished, to be resumed."""
+        self._interrupted = True
+        self.request_stop(reason)
+
+    @property
+    def interrupted(self) -> bool:
+        """True when :meth:`interrupt` ended the run."""
+        return self._interrupted
 
     def request_stop(self, reason: str) -> None:
         """Stop the experiment: launch nothing more, ask running trials to stop, force them later."""
@@ -228,6 +273,7 @@ class Controller(ExecutorHandler):
         self.pending.append(trial_id)
         self.storage.journal({"event": "trial", "trial_id": trial_id, "config": config, "path": trial_id})
         self.scheduler.on_trial_add(trial)
+        self._snapshot()
 
     def _launch(self, trial: Trial) -> None:
         trial_id = trial.trial_id
@@ -235,7 +281,14 @@ class Controller(ExecutorHandler):
             del self.paused[trial_id]
         else:
             self.pending.remove(trial_id)
-        checkpoint = self._restart_from.pop(trial_id, self._checkpoints.get(trial_id))
+        if trial_id in self._restart_from:  # pinned when the restart was decided
+            checkpoint = self._restart_from.pop(trial_id)
+        else:
+            checkpoint = self.checkpoints.latest(trial_id)
+            if checkpoint is not None:
+                self.checkpoints.pin(checkpoint)
+        if checkpoint is not None:  # kept until the trial has loaded it (its first result or its end)
+            self._launch_pins[trial_id] = checkpoint
         last = trial.last_result or {}
         trial.status = TrialStatus.RUNNING
         self.running.add(trial_id)
@@ -262,8 +315,7 @@ class Controller(ExecutorHandler):
         """Decide about one result; record and broadcast it."""
         trial = self.trials[trial_id]
         trial.last_result = result
-        if checkpoint:
-            self._checkpoints[trial_id] = checkpoint
+        self._release_launch_pin(trial_id)
         self._check_time_budget(time.monotonic())
         missing = self._missing_metrics(result)
         if missing:
@@ -282,7 +334,9 @@ class Controller(ExecutorHandler):
         record: dict[str, Any] = {"event": "result", "trial_id": trial_id, "result": result}
         if checkpoint:
             record["checkpoint"] = os.path.basename(checkpoint)
-        self.storage.journal(record)
+        self.storage.journal(record, flush=checkpoint is not None)  # a resume continues from journaled checkpoints
+        if checkpoint:
+            self._journal_deleted(self.checkpoints.register(trial_id, checkpoint, result))
         self.events.trial_result(self.info, trial, result)
         if checkpoint:
             self.events.trial_checkpoint(self.info, trial, Checkpoint(checkpoint))
@@ -295,7 +349,9 @@ class Controller(ExecutorHandler):
         stop = False
         for stopper in self.stoppers:  # every stopper sees every result: some keep state
             stop = stopper.should_stop(trial_id, result) or stop
-        if stop or self._stop_reason is not None:
+        if self._stop_reason is not None:
+            return EXPERIMENT_STOP
+        if stop:
             return STOP
         if result.get("done"):
             return CONTINUE
@@ -318,8 +374,14 @@ class Controller(ExecutorHandler):
         """Apply the end of a launch: retry, error, pause, restart or terminate."""
         trial = self.trials[trial_id]
         self.running.discard(trial_id)
+        self._release_launch_pin(trial_id)
         decision = self._decisions.pop(trial_id, None)
-        if trial_id in self._metric_errors:
+        if self._interrupted and outcome != ERRORED and decision in (None, EXPERIMENT_STOP):
+            trial.status = TrialStatus.PENDING  # unfinished: a resume continues it from its latest checkpoint
+            self.storage.journal(
+                {"event": "status", "trial_id": trial_id, "status": "PENDING", "interrupted": True}, flush=True
+            )
+        elif trial_id in self._metric_errors:
             self._fail(trial, self._metric_errors.pop(trial_id), retry=False)
         elif outcome == ERRORED:
             self._fail(trial, error or "unknown error", retry=True)
@@ -333,6 +395,7 @@ class Controller(ExecutorHandler):
             self.scheduler.on_trial_complete(trial, trial.last_result)
             self.searcher.on_trial_complete(trial_id, trial.last_result, False)
             self._finish(trial, TrialStatus.TERMINATED, None)
+        self._snapshot()
 
     def _fail(self, trial: Trial, error: str, retry: bool) -> None:
         trial.num_failures += 1
@@ -359,7 +422,10 @@ class Controller(ExecutorHandler):
             trial.config = dict(decision.config)
             self.storage.journal({"event": "config", "trial_id": trial_id, "config": trial.config})
         checkpoint = decision.checkpoint
-        self._restart_from[trial_id] = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
+        path = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
+        if path is not None:
+            self.checkpoints.pin(path)  # e.g. a PBT donor's checkpoint: not deleted before this trial loads it
+        self._restart_from[trial_id] = path
         trial.status = TrialStatus.PENDING
         self.pending.appendleft(trial_id)
         self.storage.journal({"event": "status", "trial_id": trial_id, "status": "PENDING"}, flush=True)
@@ -372,6 +438,147 @@ class Controller(ExecutorHandler):
         self.storage.journal(record, flush=True)
         self.events.trial_finished(self.info, trial, status.value, error)
 
+    # --- persistence ---------------------------------------------------------------------------------
+
+    def _snapshot(self) -> None:
+        """Save the components' state, naming the journal position it reflects (see storage.write_snapshot)."""
+        self.storage.flush()
+        state = {
+            "journal_records": self.storage.journal_records,
+            "elapsed_s": time.monotonic() - self._started,
+            "searcher": self.searcher.save(),
+            "scheduler": self.scheduler.save(),
+            "stoppers": [stopper.save() for stopper in self.stoppers],
+        }
+        self.storage.write_snapshot(cloudpickle.dumps(state))
+
+    def _write_spec(self) -> None:
+        """Pickle the experiment (trainable, space, components) so that Tuner.restore can rebuild it."""
+        path = os.path.join(self.storage.path, SPEC_FILE)
+        try:
+            data = cloudpickle.dumps(self.spec)
+        except Exception as exc:  # e.g. a callback holding a lock: resuming will need the trainable passed again
+            data = cloudpickle.dumps(attrs.evolve(self.spec, trainable=None, run_config=_without_callbacks(self.spec)))
+            import warnings
+
+            warnings.warn(
+                f"the experiment could not be saved whole ({type(exc).__name__}: {exc}); to resume it, pass the"
+                " trainable and callbacks to Tuner.restore again",
+                stacklevel=2,
+            )
+        with open(path, "wb") as file:
+            file.write(data)
+
+    def _restore(self, options: ResumeOptions) -> None:
+        """Rebuild the trial table from the journal and the components from the newest snapshot."""
+        path = self.storage.path
+        records = read_journal(path)
+        self.storage.journal_records = len(records)
+        snapshot = read_snapshot(path)
+        tail = records
+        if snapshot is not None:
+            state = cloudpickle.loads(snapshot[1])
+            self.searcher.restore(state["searcher"])
+            self.scheduler.restore(state["scheduler"])
+            for stopper, saved in zip(self.stoppers, state["stoppers"], strict=False):
+                stopper.restore(saved)
+            self._started -= state["elapsed_s"]
+            tail = records[state["journal_records"] :]
+        journal = replay(records)
+        for record in journal.values():
+            trial = Trial(
+                trial_id=record.trial_id,
+                config=record.config,
+                status=TrialStatus(record.status),
+                path=os.path.join(path, record.path),
+                last_result=record.last_result,
+                error=record.error,
+                num_failures=record.num_failures,
+                resources=dict(self.resources),
+            )
+            self.trials[trial.trial_id] = trial
+        self._replay_into_components(tail, journal)
+        for record in journal.values():
+            trial = self.trials[record.trial_id]
+            self._resume_trial(trial, record, options)
+            for iteration, name in record.checkpoints:  # what is left after any rollback
+                result = next((r for r in record.history if r.get("training_iteration") == iteration), {})
+                path = os.path.join(trial.path or "", name)
+                self._journal_deleted(self.checkpoints.register(trial.trial_id, path, result))
+        self._snapshot()
+
+    def _replay_into_components(self, tail: list[dict[str, Any]], journal: dict[str, TrialRecord]) -> None:
+        """Tell the components what happened after their snapshot (at most a few records, after a crash)."""
+        for record in tail:
+            kind, trial = record.get("event"), self.trials.get(record.get("trial_id", ""))
+            if trial is None:
+                continue
+            if kind == "trial":
+                self.searcher.suggest(trial.trial_id)  # advances the searcher; the journal's config stands
+                self.scheduler.on_trial_add(trial)
+            elif kind == "result" and record["result"] in journal[trial.trial_id].history:
+                result = record["result"]
+                for stopper in self.stoppers:
+                    stopper.should_stop(trial.trial_id, result)
+                if not result.get("done"):
+                    self.scheduler.on_trial_result(trial, result)
+                    self.searcher.on_trial_result(trial.trial_id, result)
+            elif kind == "status" and record["status"] in ("TERMINATED", "ERROR"):
+                last = journal[trial.trial_id].last_result
+                if record["status"] == "ERROR":
+                    self.scheduler.on_trial_error(trial)
+                else:
+                    self.scheduler.on_trial_complete(trial, last)
+                self.searcher.on_trial_complete(trial.trial_id, last, record["status"] == "ERROR")
+
+    def _resume_trial(self, trial: Trial, record: TrialRecord, options: ResumeOptions) -> None:
+        status = trial.status
+        if status is TrialStatus.TERMINATED:
+            return
+        if status is TrialStatus.ERROR:
+            if options.restart_errored:
+                self._roll_back(trial, record, from_scratch=True)
+            elif options.resume_errored:
+                self._roll_back(trial, record, from_scratch=False)
+            else:
+                return
+            trial.status = TrialStatus.PENDING
+            trial.error = None
+            self.pending.append(trial.trial_id)
+            self.storage.journal({"event": "status", "trial_id": trial.trial_id, "status": "PENDING"})
+            return
+        if not options.resume_unfinished:
+            self._finish(trial, TrialStatus.TERMINATED, None)
+            return
+        self._roll_back(trial, record, from_scratch=False)
+        if status is TrialStatus.PAUSED:
+            self.paused[trial.trial_id] = trial
+        else:
+            trial.status = TrialStatus.PENDING
+            self.pending.append(trial.trial_id)
+
+    def _roll_back(self, trial: Trial, record: TrialRecord, from_scratch: bool) -> None:
+        """Continue ``trial`` from its latest journaled checkpoint (or from scratch): later results are void."""
+        latest = None if from_scratch else record.latest_checkpoint
+        iteration = latest[0] if latest else 0
+        if any(r.get("training_iteration", 0) > iteration for r in record.history):
+            record.roll_back(iteration)
+            self.storage.journal({"event": "rollback", "trial_id": trial.trial_id, "iteration": iteration})
+        trial.last_result = record.last_result
+
+    def _release_launch_pin(self, trial_id: str) -> None:
+        path = self._launch_pins.pop(trial_id, None)
+        if path is not None:
+            self._journal_deleted(self.checkpoints.unpin(path))
+
+    def _journal_deleted(self, paths: list[str]) -> None:
+        """Record checkpoints that CheckpointConfig.num_to_keep removed (the trial is the parent directory)."""
+        for path in paths:
+            trial_id = os.path.basename(os.path.dirname(path))
+            self.storage.journal(
+                {"event": "checkpoint_deleted", "trial_id": trial_id, "checkpoint": os.path.basename(path)}
+            )
+
     def _save_state(self) -> None:
         self._last_state = time.monotonic()
         self.storage.flush()
@@ -383,7 +590,7 @@ class Controller(ExecutorHandler):
                         "status": t.status.value,
                         "config": t.config,
                         "num_failures": t.num_failures,
-                        "checkpoint": self._checkpoints.get(t.trial_id),
+                        "checkpoint": self.checkpoints.latest(t.trial_id),
                     }
                     for t in self.trials.values()
                 ],
@@ -396,6 +603,10 @@ class Controller(ExecutorHandler):
     def stop_reason(self) -> str | None:
         """Why the experiment was stopped early, or None."""
         return self._stop_reason
+
+
+def _without_callbacks(spec: ExperimentSpec) -> Any:
+    return attrs.evolve(spec.run_config, callbacks=[])
 
 
 def _stop_to_stopper(stop: Any) -> Stopper:

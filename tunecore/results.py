@@ -13,8 +13,8 @@ import attrs
 from tunecore.checkpoint import Checkpoint
 from tunecore.errors import TuneError
 from tunecore.formatting import flatten_dict
-from tunecore.jsonutil import read_lines
-from tunecore.storage import EXPERIMENT_FILE, JOURNAL_FILE
+from tunecore.journal import replay
+from tunecore.storage import EXPERIMENT_FILE, read_journal
 
 SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
 
@@ -46,9 +46,21 @@ class Result:
     path: str
     """The trial's directory."""
     checkpoint: Checkpoint | None = None
-    """Its latest checkpoint."""
+    """Its latest checkpoint still on disk."""
     error: str | None = None
     """The traceback of its failure, if it failed."""
+    best_checkpoints: list[tuple[Checkpoint, dict[str, Any]]] = attrs.field(factory=list, repr=False)
+    """Every checkpoint still on disk with the result it came with, oldest first."""
+
+    def get_best_checkpoint(self, metric: str, mode: str) -> Checkpoint | None:
+        """The kept checkpoint whose result is best by ``metric`` (``mode`` "min" or "max"), or None."""
+        if mode not in ("min", "max"):
+            raise TuneError(f"mode must be 'min' or 'max', got {mode!r}")
+        scored = [(c, r[metric]) for c, r in self.best_checkpoints if _finite(r.get(metric))]
+        if not scored:
+            return None
+        pick = min if mode == "min" else max
+        return pick(scored, key=lambda item: item[1])[0]
 
     @property
     def metrics_dataframe(self) -> Any:
@@ -156,9 +168,7 @@ class ResultGrid:
             raise TuneError(f"{path} is not a tunecore experiment directory (no {EXPERIMENT_FILE})")
         with open(experiment_file, encoding="utf-8") as file:
             experiment = json.load(file)
-        journal = os.path.join(path, JOURNAL_FILE)
-        records = read_lines(journal) if os.path.exists(journal) else []
-        return cls(_replay(records, path), path, experiment.get("metric"), experiment.get("mode"))
+        return cls(_replay(read_journal(path), path), path, experiment.get("metric"), experiment.get("mode"))
 
 
 def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
@@ -182,40 +192,32 @@ def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
 
 
 def _replay(records: list[dict[str, Any]], experiment_path: str) -> list[Result]:
-    """Rebuild every trial's outcome from the journal records."""
-    trials: dict[str, dict[str, Any]] = {}
-    for record in records:
-        kind, trial_id = record.get("event"), record.get("trial_id")
-        if kind == "trial":
-            trials.setdefault(trial_id, {"history": [], "checkpoint": None, "error": None, "status": "PENDING"})
-            trials[trial_id].update(config=record["config"], path=record["path"])
-        elif trial_id not in trials:
-            continue
-        elif kind == "result":
-            trials[trial_id]["history"].append(record["result"])
-            if record.get("checkpoint"):
-                trials[trial_id]["checkpoint"] = record["checkpoint"]
-        elif kind == "status":
-            trials[trial_id]["status"] = record["status"]
-            if record.get("error"):
-                trials[trial_id]["error"] = record["error"]
-        elif kind == "config":
-            trials[trial_id]["config"] = record["config"]
+    """Every trial's outcome from the journal records."""
     results = []
-    for trial_id, data in trials.items():
-        path = os.path.join(experiment_path, data["path"])
-        checkpoint = Checkpoint(os.path.join(path, data["checkpoint"])) if data["checkpoint"] else None
-        history = data["history"]
+    for trial in replay(records).values():
+        path = os.path.join(experiment_path, trial.path)
+        checkpoints = [
+            (Checkpoint(os.path.join(path, name)), _result_at(trial.history, iteration))
+            for iteration, name in trial.checkpoints
+        ]
         results.append(
             Result(
-                trial_id=trial_id,
-                config=data["config"],
-                metrics=history[-1] if history else {},
-                metrics_history=history,
-                status=data["status"],
+                trial_id=trial.trial_id,
+                config=trial.config,
+                metrics=trial.last_result or {},
+                metrics_history=trial.history,
+                status=trial.status,
                 path=path,
-                checkpoint=checkpoint,
-                error=data["error"],
+                checkpoint=checkpoints[-1][0] if checkpoints else None,
+                error=trial.error,
+                best_checkpoints=checkpoints,
             )
         )
     return results
+
+
+def _result_at(history: list[dict[str, Any]], iteration: int) -> dict[str, Any]:
+    for result in reversed(history):
+        if result.get("training_iteration") == iteration:
+            return result
+    return {}
