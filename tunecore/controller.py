@@ -140,16 +140,20 @@ class Controller(ExecutorHandler):
         seed = self.spec.tune_config.seed
         grid_size = len(grid_points(space))
         self._max_trials = -1 if self.num_samples == -1 else self.num_samples * grid_size
-        self.searcher.setup(space, self.metric, self.mode, seed, self.num_samples)
-        self.scheduler.setup(self.metric, self.mode)
-        for stopper in self.stoppers:
-            stopper.setup(self.metric, self.mode)
-        self._started = time.monotonic()
-        if self.resume is None:
-            self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
-            self._write_spec()
-        else:
-            self._restore(self.resume)
+        try:  # a failure here leaves the experiment's files as they were: no snapshot, no state
+            self.searcher.setup(space, self.metric, self.mode, seed, self.num_samples)
+            self.scheduler.setup(self.metric, self.mode)
+            for stopper in self.stoppers:
+                stopper.setup(self.metric, self.mode)
+            self._started = time.monotonic()
+            if self.resume is None:
+                self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
+                self._write_spec()
+            else:
+                self._restore(self.resume)
+        except BaseException:
+            self.storage.close()
+            raise
         for logger in self.loggers:
             self.events.observe(logger)
         try:
@@ -213,7 +217,7 @@ class Controller(ExecutorHandler):
                 self.executor.stop(trial_id, force=True)
 
     def interrupt(self, reason: str) -> None:
-        """Stop because the user asked (Ctrl+C, SIGTERM): stopped trials stay unfinished, to be resumed."""
+        """Stop and keep the stopped trials unfinished, to be resumed (Ctrl+C, SIGTERM, fail_fast)."""
         self._interrupted = True
         self.request_stop(reason)
 
@@ -414,7 +418,8 @@ class Controller(ExecutorHandler):
         self.searcher.on_trial_complete(trial.trial_id, trial.last_result, True)
         self._finish(trial, TrialStatus.ERROR, error)
         if self.failure_config.fail_fast:
-            self.request_stop(f"trial {trial.trial_id} failed and FailureConfig.fail_fast is set")
+            # like an interruption: the other running trials stay unfinished, so a resume continues them
+            self.interrupt(f"trial {trial.trial_id} failed and FailureConfig.fail_fast is set")
 
     def _restart(self, trial: Trial, decision: Decision) -> None:
         trial_id = trial.trial_id

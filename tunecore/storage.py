@@ -42,15 +42,15 @@ class ExperimentStorage:
         self.path = os.path.abspath(path)
         os.makedirs(self.path, exist_ok=True)
         self.flush_interval_s = flush_interval_s
+        found = read_snapshot(self.path)  # first: damaged snapshots stop a resume before anything is written
+        self._snapshot_seq = found[0] if found else 0
+        self._snapshot_fds: list[int] = []
         journal_path = os.path.join(self.path, JOURNAL_FILE)
         _drop_torn_tail(journal_path)
         self._journal = open(journal_path, "a", encoding="utf-8", buffering=1 << 16)
         self._last_flush = time.monotonic()
         self.journal_records = 0
         """Records in the journal (those found when resuming included): a snapshot names how many it saw."""
-        found = read_snapshot(self.path)
-        self._snapshot_seq = found[0] if found else 0
-        self._snapshot_fds: list[int] = []
 
     def write_experiment(self, data: dict[str, Any]) -> None:
         """Write experiment.json."""

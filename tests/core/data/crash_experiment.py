@@ -1,0 +1,92 @@
+"""An experiment that tests/core/test_durability.py runs, kills and resumes in a subprocess.
+
+Usage::
+
+    python crash_experiment.py run STORAGE NAME SIDE_FILE [--executor local|inline] [--trials N]
+        [--iterations N] [--sleep S] [--workers N]
+    python crash_experiment.py resume EXPERIMENT_DIR [--num-samples N]
+
+``run`` starts a seeded experiment of ``--trials`` trials; its function trainable reports ``--iterations``
+results, checkpoints every ``CHECKPOINT_EVERY`` iterations, continues from ``tunecore.get_checkpoint()``
+and appends ``trial_id start_iteration context_start_iteration pid`` to ``SIDE_FILE`` at each start.
+``resume`` continues the experiment with ``Tuner.restore``. Both print ``DONE <number of trials>`` when
+``fit()`` returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import tunecore
+
+CHECKPOINT_EVERY = 3
+SEED = 1234
+
+
+def train(config):
+    """Counts to ``config["iterations"]`` with a checkpoint every CHECKPOINT_EVERY iterations."""
+    checkpoint = tunecore.get_checkpoint()
+    start = checkpoint.to_dict()["iteration"] if checkpoint is not None else 0
+    context = tunecore.get_context()
+    line = f"{context.trial_id} {start} {context.start_iteration} {os.getpid()}\n".encode()
+    fd = os.open(config["side"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)  # one O_APPEND write: whole lines even with several writers
+    finally:
+        os.close(fd)
+    for iteration in range(start + 1, config["iterations"] + 1):
+        time.sleep(config["sleep"])
+        saved = None
+        if iteration % CHECKPOINT_EVERY == 0:
+            saved = tunecore.Checkpoint.from_dict({"iteration": iteration, "x": config["x"]})
+        tunecore.report({"loss": (config["x"] - 0.5) ** 2 + 1.0 / iteration, "step": iteration}, checkpoint=saved)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    run = verbs.add_parser("run")
+    run.add_argument("storage")
+    run.add_argument("name")
+    run.add_argument("side")
+    run.add_argument("--executor", default="local", choices=("local", "inline"))
+    run.add_argument("--trials", type=int, default=8)
+    run.add_argument("--iterations", type=int, default=12)
+    run.add_argument("--sleep", type=float, default=0.015)
+    run.add_argument("--workers", type=int, default=2)
+    resume = verbs.add_parser("resume")
+    resume.add_argument("path")
+    resume.add_argument("--num-samples", type=int)
+    args = parser.parse_args(argv)
+    if args.verb == "run":
+        options = {"num_workers": args.workers} if args.executor == "local" else {}
+        tuner = tunecore.Tuner(
+            train,
+            param_space={
+                "x": tunecore.uniform(0, 1),
+                "side": os.path.abspath(args.side),
+                "iterations": args.iterations,
+                "sleep": args.sleep,
+            },
+            tune_config=tunecore.TuneConfig(
+                metric="loss",
+                mode="min",
+                num_samples=args.trials,
+                seed=SEED,
+                executor=args.executor,
+                executor_options=options,
+            ),
+            run_config=tunecore.RunConfig(name=args.name, storage_path=args.storage, loggers=[], verbose=0),
+        )
+    else:
+        tuner = tunecore.Tuner.restore(args.path, num_samples=args.num_samples)
+    grid = tuner.fit()
+    print(f"DONE {len(grid)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
