@@ -83,6 +83,10 @@ def read_lines(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     records = []
     with open(path, encoding="utf-8") as file:
         lines = file.read().split("\n")
+    try:  # fast path: one parse for the whole file (several times faster than a parse per line)
+        return json.loads("[" + ",".join(line for line in lines if line.strip()) + "]")
+    except json.JSONDecodeError:
+        pass  # a torn or garbled line: find it line by line
     for number, line in enumerate(lines):
         if not line.strip():
             continue
