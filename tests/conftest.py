@@ -54,7 +54,12 @@ def with_fixture_plugins(fixture_site: Path, monkeypatch: pytest.MonkeyPatch) ->
     return fixture_site
 
 
+CORE_AND_FIXTURES = {"TUNECORE_DISABLE_PLUGIN_AUTOLOAD": "1", "TUNECORE_PLUGINS": ",".join(FIXTURE_DISTRIBUTIONS)}
+"""Only the core's components and the fixture plugins (when on the path): first-party plugins installed
+in the same environment do not change what the core's tests see."""
+
+
 @pytest.fixture
 def plain_env() -> dict[str, str]:
-    """An environment without any TUNECORE_* variable, for load_plugins(environ=...)."""
-    return {}
+    """The environment for load_plugins(environ=...) in the core's tests: see CORE_AND_FIXTURES."""
+    return dict(CORE_AND_FIXTURES)

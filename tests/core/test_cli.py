@@ -12,8 +12,8 @@ from pathlib import Path
 import tunecore
 
 
-def run_cli(*args: str, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+def run_cli(*args: str, pythonpath: str | None = None, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")} | variables
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     return subprocess.run([sys.executable, "-m", "tunecore", *args], env=env, capture_output=True, text=True)
@@ -98,7 +98,8 @@ def test_run_exit_codes_for_bad_input_and_errored_trials(tmp_path):
     assert bad.returncode == 2
     assert "unknown key 'num_sample'. Did you mean 'num_samples'?" in bad.stderr
     unknown = run_cli(
-        "run", str(EXAMPLES / "quadratic.toml"), "--set", "scheduler=asha", "--set", f"storage_path='{tmp_path}'"
+        "run", str(EXAMPLES / "quadratic.toml"), "--set", "scheduler=asha", "--set", f"storage_path='{tmp_path}'",
+        TUNECORE_DISABLE_PLUGIN_AUTOLOAD="1",  # as if tune-asha were not installed
     )
     assert unknown.returncode == 2
     assert "scheduler 'asha' is provided by tune-asha: pip install tune-asha" in unknown.stderr

@@ -7,6 +7,7 @@ import warnings
 import pytest
 
 import tunecore
+from tests.conftest import CORE_AND_FIXTURES
 from tunecore.errors import ComponentError, PluginLoadError
 from tunecore.plugins import PluginLoadWarning, load_plugins
 
@@ -86,12 +87,12 @@ def test_failed_plugins_are_unregistered_from_the_manager(with_fixture_plugins, 
 
 def test_strict_mode_reraises_with_the_original_error(with_fixture_plugins):
     with pytest.raises(PluginLoadError, match="broken_import") as excinfo:
-        load_plugins({"TUNECORE_STRICT_PLUGINS": "1"})
+        load_plugins({**CORE_AND_FIXTURES, "TUNECORE_STRICT_PLUGINS": "1"})
     assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
 
 
 def test_block_list_skips_plugins_by_entry_point_or_distribution(with_fixture_plugins):
-    plugins = load_plugins({"TUNECORE_DISABLE_PLUGINS": "tune-fixture-broken, clash"})
+    plugins = load_plugins({**CORE_AND_FIXTURES, "TUNECORE_DISABLE_PLUGINS": "tune-fixture-broken, clash"})
     assert plugins.failures == []
     assert {p.name for p in plugins.loaded} == {"builtin", "good"}
 
