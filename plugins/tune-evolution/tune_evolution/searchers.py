@@ -1,0 +1,273 @@
+"""The searchers: ``evolution`` (steady-state genetic algorithm) and ``regularized_evolution`` (aging evolution).
+
+Both keep a population of evaluated configs and are asynchronous: every ``suggest`` breeds a child from
+the population as it is now, whatever is still running, and a finished trial joins the population when
+it completes. The first ``population_size`` configs are ``points_to_evaluate`` then random ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from tune_evolution import operators
+from tune_evolution.operators import Genome
+from tunecore.protocols import Searcher
+from tunecore.space import Parameter, flatten, get_path, sample_config
+
+if TYPE_CHECKING:
+    import numpy as np
+
+STATE_VERSION = 1
+"""Version of the data returned by ``save()``."""
+
+
+@attrs.frozen
+class Member:
+    """One evaluated config of the population."""
+
+    trial_id: str
+    """The trial that evaluated it."""
+    genome: Genome
+    """Its genes by parameter name."""
+    score: float
+    """The metric, negated in mode ``max`` so that lower is better; ``inf`` for NaN, inf or a missing metric."""
+
+
+def _integer(name: str, value: Any, low: int, high: float = math.inf) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        limit = f">= {low}" if high == math.inf else f"between {low} and {high:g}"
+        raise ValueError(f"{name} must be an integer {limit}, got {value!r}")
+    return int(value)
+
+
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+class PopulationSearcher(Searcher):
+    """What both searchers share: options, initial configs, results, scores and ``save``/``restore``.
+
+    Subclasses implement :meth:`breed` (a child genome from the population) and :meth:`admit` (add a
+    member, removing one when the population is over ``population_size``).
+    """
+
+    name: ClassVar[str] = "population"
+    """The registered name, used in messages."""
+
+    def __init__(
+        self,
+        population_size: int,
+        mutation_scale: float,
+        points_to_evaluate: list[dict[str, Any]] | None,
+        metric: str | None,
+        mode: str | None,
+        seed: int | None,
+    ) -> None:
+        self.population_size = _integer("population_size", population_size, 2)
+        if isinstance(mutation_scale, bool) or not isinstance(mutation_scale, numbers.Real) or not 0 < mutation_scale:
+            raise ValueError(f"mutation_scale must be a number > 0 (a fraction of each range), got {mutation_scale!r}")
+        self.mutation_scale = float(mutation_scale)
+        if points_to_evaluate is not None and not (
+            isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
+        ):
+            raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
+        self.points_to_evaluate = [flatten(point) for point in points_to_evaluate or []]
+        if metric is not None and not isinstance(metric, str):
+            raise ValueError(f"metric must be the name of a result field, got {metric!r}")
+        if mode not in (None, "min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"seed must be an integer or None, got {seed!r}")
+        self._options = (metric, mode, seed)
+        self.population: list[Member] = []
+        """The current population, oldest first."""
+        self._pending: dict[str, Genome] = {}
+        self._proposed = 0
+        self._space: dict[str, Any] = {}
+        self._genes: list[Parameter] = []
+        self._rng: np.random.Generator | None = None
+
+    def setup(
+        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+    ) -> None:
+        """Check the space and the metric; seed the generator (the searcher's own options win)."""
+        import numpy as np
+
+        own_metric, own_mode, own_seed = self._options
+        metric, mode = own_metric or metric, own_mode or mode
+        if metric is None or mode is None:
+            missing = " and ".join(name for name, value in (("metric", metric), ("mode", mode)) if value is None)
+            raise ValueError(
+                f"{self.name} needs a {missing} to optimise: set TuneConfig(metric=..., mode=...) or the searcher's"
+                " options metric and mode"
+            )
+        if not isinstance(metric, str) or mode not in ("min", "max"):
+            raise ValueError(f"{self.name} optimises one metric, 'min' or 'max'; got metric={metric!r}, mode={mode!r}")
+        super().setup(space, metric, mode, seed, num_samples)
+        self._space = space
+        self._genes = operators.genes_of(space, self.name)
+        self._rng = np.random.default_rng(own_seed if own_seed is not None else seed)
+        for point in self.points_to_evaluate:  # fail at setup, not in the middle of the run
+            sample_config(space, np.random.default_rng(0), point)
+
+    def suggest(self, trial_id: str) -> dict[str, Any]:
+        """The next point to evaluate, a random config while the population fills, else a child."""
+        if self._rng is None:
+            raise RuntimeError(f"{self.name}: call setup() before suggest()")
+        if self._proposed < len(self.points_to_evaluate):
+            config = sample_config(self._space, self._rng, self.points_to_evaluate[self._proposed])
+        elif self._proposed < self.population_size or not self.population:
+            config = sample_config(self._space, self._rng)
+        else:
+            config = sample_config(self._space, self._rng, self.breed(self._rng))
+        self._pending[trial_id] = {gene.name: copy.deepcopy(get_path(config, gene.path)) for gene in self._genes}
+        self._proposed += 1
+        return config
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None, error: bool = False) -> None:
+        """Add the trial to the population; failed trials and trials without a result are forgotten."""
+        genome = self._pending.pop(trial_id, None)
+        if genome is None or error or result is None:
+            return
+        assert self._rng is not None
+        self.admit(Member(trial_id, genome, self.score(result)), self._rng)
+
+    def score(self, result: dict[str, Any]) -> float:
+        """Lower is better: the metric (negated in mode max); ``inf`` when it is NaN, infinite or missing."""
+        try:
+            value = float(result[self.metric])  # type: ignore[index]
+        except (KeyError, TypeError, ValueError):
+            return math.inf
+        if not math.isfinite(value):
+            return math.inf
+        return value if self.mode == "min" else -value
+
+    def breed(self, rng: np.random.Generator) -> Genome:
+        """A child genome from the current (non-empty) population."""
+        raise NotImplementedError
+
+    def admit(self, member: Member, rng: np.random.Generator) -> None:
+        """Add ``member``; remove one member when there are more than ``population_size``."""
+        raise NotImplementedError
+
+    def save(self) -> dict[str, Any]:
+        """The population, the trials still running, the count of proposals and the generator's state."""
+        assert self._rng is not None
+        return {
+            "version": STATE_VERSION,
+            "population": [(m.trial_id, m.genome, m.score) for m in self.population],
+            "pending": dict(self._pending),
+            "proposed": self._proposed,
+            "rng": self._rng.bit_generator.state,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue with the same population and random stream (after ``setup`` with the same space)."""
+        import numpy as np
+
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise ValueError(f"{self.name}: cannot restore state {type(state).__name__} of an unknown version")
+        self.population = [Member(*member) for member in state["population"]]
+        self._pending = dict(state["pending"])
+        self._proposed = state["proposed"]
+        if self._rng is None:
+            self._rng = np.random.default_rng()
+        self._rng.bit_generator.state = state["rng"]
+
+
+class EvolutionSearcher(PopulationSearcher):
+    """Steady-state genetic algorithm: tournament selection, uniform crossover, type-aware mutation.
+
+    Each child has a first parent chosen by a tournament of ``tournament_size``; with probability
+    ``crossover_rate`` a second one (another tournament) and each gene from either parent; then each gene
+    mutates with probability ``mutation_rate`` (at least one does when the child would copy a parent).
+    A finished child joins the population; when it is over ``population_size``, the loser of a reversed
+    tournament among all but the ``elitism`` best members is removed.
+    """
+
+    name: ClassVar[str] = "evolution"
+
+    def __init__(
+        self,
+        population_size: int = 20,
+        tournament_size: int = 3,
+        crossover_rate: float = 0.8,
+        mutation_rate: float = 0.1,
+        elitism: int = 1,
+        mutation_scale: float = 0.1,
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
+        self.tournament_size = _integer("tournament_size", tournament_size, 1)
+        self.crossover_rate = _fraction("crossover_rate", crossover_rate)
+        self.mutation_rate = _fraction("mutation_rate", mutation_rate)
+        self.elitism = _integer("elitism", elitism, 0, population_size - 1)
+
+    def breed(self, rng: np.random.Generator) -> Genome:
+        """Tournament, maybe crossover with a second tournament winner, then mutation."""
+        scores = [member.score for member in self.population]
+        parents = [self.population[operators.tournament(scores, self.tournament_size, rng)].genome]
+        child = parents[0]
+        if rng.random() < self.crossover_rate:
+            parents.append(self.population[operators.tournament(scores, self.tournament_size, rng)].genome)
+            child = operators.uniform_crossover(parents[0], parents[1], rng)
+        child = operators.mutate(child, self._genes, rng, self.mutation_rate, self.mutation_scale)
+        if child in parents:  # evaluating a parent again teaches nothing
+            child = operators.mutate_one(child, self._genes, rng, self.mutation_scale)
+        return child
+
+    def admit(self, member: Member, rng: np.random.Generator) -> None:
+        """Add the member; if over size, remove the worst of a tournament among the non-elite members."""
+        self.population.append(member)
+        if len(self.population) <= self.population_size:
+            return
+        ranked = sorted(range(len(self.population)), key=lambda i: self.population[i].score)
+        candidates = ranked[self.elitism :]
+        negated = [-self.population[i].score for i in candidates]
+        del self.population[candidates[operators.tournament(negated, self.tournament_size, rng)]]
+
+
+class RegularizedEvolutionSearcher(PopulationSearcher):
+    """Regularized (aging) evolution, Real et al. 2019: the best of ``sample_size`` random members is mutated.
+
+    The parent is the best of ``sample_size`` members drawn at random; the child is the parent with one
+    gene mutated. A finished child joins the population and, once it is over ``population_size``, the
+    oldest member dies, however good it is.
+    """
+
+    name: ClassVar[str] = "regularized_evolution"
+
+    def __init__(
+        self,
+        population_size: int = 50,
+        sample_size: int = 10,
+        mutation_scale: float = 0.1,
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
+        self.sample_size = _integer("sample_size", sample_size, 1)
+
+    def breed(self, rng: np.random.Generator) -> Genome:
+        """The best of a random sample, with one gene mutated."""
+        scores = [member.score for member in self.population]
+        parent = self.population[operators.tournament(scores, self.sample_size, rng)]
+        return operators.mutate_one(parent.genome, self._genes, rng, self.mutation_scale)
+
+    def admit(self, member: Member, rng: np.random.Generator) -> None:
+        """Add the member; the oldest dies when the population is over size."""
+        self.population.append(member)
+        if len(self.population) > self.population_size:
+            del self.population[0]
