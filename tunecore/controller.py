@@ -147,8 +147,8 @@ class Controller(ExecutorHandler):
                 stopper.setup(self.metric, self.mode)
             self._started = time.monotonic()
             if self.resume is None:
+                self._write_spec()  # first: experiment.json is what makes a directory resumable
                 self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
-                self._write_spec()
             else:
                 self._restore(self.resume)
         except BaseException:
@@ -160,12 +160,15 @@ class Controller(ExecutorHandler):
             self.events.experiment_started(self.info)
             self.executor.start(self.trainable, self)
             self._loop()
+            self._end_paused_trials()
+            # Not in `finally`: after an exception (a second Ctrl+C between suggest() and the journal, say)
+            # the components may be ahead of the journal; the snapshot of the last trial event stands.
+            self._snapshot()
         finally:
             try:
                 self.executor.shutdown()
                 self.events.experiment_finished(self.info, list(self.trials.values()))
             finally:
-                self._snapshot()
                 self._save_state()
                 self.storage.close()
                 for logger in self.loggers:
@@ -237,7 +240,23 @@ class Controller(ExecutorHandler):
 
     # --- launching ---------------------------------------------------------------------------------
 
+    def _end_paused_trials(self, trials: Any = None) -> None:
+        """End paused trials TERMINATED: those the scheduler gives up on, or (at the end) all of them."""
+        if trials is None:
+            if self._interrupted:  # an interrupted experiment keeps them PAUSED for the resume
+                return
+            trials = list(self.paused.values())
+        for trial in trials:
+            if self.paused.pop(trial.trial_id, None) is None:
+                continue
+            self.scheduler.on_trial_complete(trial, trial.last_result)
+            self.searcher.on_trial_complete(trial.trial_id, trial.last_result, False)
+            self._finish(trial, TrialStatus.TERMINATED, None)
+            self._snapshot()
+
     def _launch_what_fits(self) -> None:
+        if self.paused:
+            self._end_paused_trials(self.scheduler.choose_trials_to_stop(list(self.paused.values())))
         while not (self.max_concurrent and len(self.running) >= self.max_concurrent):
             if self.executor.capacity(self.resources) <= 0:
                 return
@@ -285,10 +304,11 @@ class Controller(ExecutorHandler):
             del self.paused[trial_id]
         else:
             self.pending.remove(trial_id)
-        if trial_id in self._restart_from:  # pinned when the restart was decided
+        if trial_id in self._restart_from:  # pinned when the restart was decided; iterations go on
             checkpoint = self._restart_from.pop(trial_id)
-        else:
+        else:  # a retry, or a resume after a pause or a crash: continue from the trial's own checkpoint
             checkpoint = self.checkpoints.latest(trial_id)
+            self._roll_back_to_checkpoint(trial)
             if checkpoint is not None:
                 self.checkpoints.pin(checkpoint)
         if checkpoint is not None:  # kept until the trial has loaded it (its first result or its end)
@@ -332,9 +352,10 @@ class Controller(ExecutorHandler):
         else:
             decision = self._decide(trial, result)
         if decision.action is not Action.CONTINUE:
-            result = {**result, "done": True}  # a copy: the executor still reads the result it reported
-            trial.last_result = result
             self._decisions[trial_id] = decision
+            if decision.action is Action.STOP and not (decision is EXPERIMENT_STOP and self._interrupted):
+                result = {**result, "done": True}  # a copy: the executor still reads the result it reported
+                trial.last_result = result
         record: dict[str, Any] = {"event": "result", "trial_id": trial_id, "result": result}
         if checkpoint:
             record["checkpoint"] = os.path.basename(checkpoint)
@@ -471,8 +492,10 @@ class Controller(ExecutorHandler):
                 " trainable and callbacks to Tuner.restore again",
                 stacklevel=2,
             )
-        with open(path, "wb") as file:
+        temporary = path + ".tmp"
+        with open(temporary, "wb") as file:
             file.write(data)
+        os.replace(temporary, path)
 
     def _restore(self, options: ResumeOptions) -> None:
         """Rebuild the trial table from the journal and the components from the newest snapshot."""
@@ -570,6 +593,15 @@ class Controller(ExecutorHandler):
             record.roll_back(iteration)
             self.storage.journal({"event": "rollback", "trial_id": trial.trial_id, "iteration": iteration})
         trial.last_result = record.last_result
+
+    def _roll_back_to_checkpoint(self, trial: Trial) -> None:
+        """Results after the trial's latest checkpoint are void: it reports them again from there."""
+        saved = self.checkpoints.checkpoints(trial.trial_id)
+        at = saved[-1][1] if saved else None
+        iteration = int((at or {}).get("training_iteration", 0))
+        if int((trial.last_result or {}).get("training_iteration", 0)) > iteration:
+            self.storage.journal({"event": "rollback", "trial_id": trial.trial_id, "iteration": iteration})
+            trial.last_result = at
 
     def _release_launch_pin(self, trial_id: str) -> None:
         path = self._launch_pins.pop(trial_id, None)

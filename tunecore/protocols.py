@@ -132,8 +132,20 @@ class Scheduler:
         """A trial failed."""
 
     def choose_trial_to_run(self, pending: Sequence[Trial], paused: Sequence[Trial]) -> Trial | None:
-        """Pick the next trial to start among pending and paused ones (default: first pending)."""
+        """Pick the next trial to start among pending and paused ones (default: first pending).
+
+        A paused trial that is chosen continues from its latest checkpoint. The controller may also call
+        this with nothing pending to learn whether a paused trial can still run (it then launches it).
+        """
         return pending[0] if pending else None
+
+    def choose_trials_to_stop(self, paused: Sequence[Trial]) -> Sequence[Trial]:
+        """Paused trials that will never be resumed (e.g. eliminated at a rung): they end TERMINATED.
+
+        Called before each round of launches while trials are paused. Paused trials still there when
+        nothing else can run also end TERMINATED.
+        """
+        return ()
 
     def save(self) -> Any:
         """State to persist for resume (picklable)."""

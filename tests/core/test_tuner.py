@@ -450,3 +450,21 @@ def test_concurrency_limiter_and_repeater_through_the_tuner(tmp_path):
     assert len(grid) == 4
     assert [r.config["__trial_index__"] for r in grid] == [0, 1, 0, 1]
     assert grid[0].config["x"] == grid[1].config["x"] != grid[2].config["x"]
+
+
+def test_paused_trials_never_resumed_end_terminated(tmp_path):
+    stopped_early: list[str] = []
+
+    class PauseAll(tunecore.Scheduler):
+        def on_trial_result(self, trial, result):
+            return PAUSE if result["training_iteration"] == 2 else CONTINUE
+
+        def choose_trials_to_stop(self, paused):
+            chosen = [t for t in paused if t.trial_id == "t00001"]
+            stopped_early.extend(t.trial_id for t in chosen)
+            return chosen
+
+    grid = run(quadratic, tmp_path, num_samples=3, seed=0, scheduler=PauseAll())
+    assert [r.status for r in grid] == ["TERMINATED"] * 3
+    assert [len(r.metrics_history) for r in grid] == [2, 2, 2]
+    assert stopped_early == ["t00001"]  # asked while the others still ran; the rest ended with the experiment

@@ -3,20 +3,25 @@
 Usage::
 
     python crash_experiment.py run STORAGE NAME SIDE_FILE [--executor local|inline] [--trials N]
-        [--iterations N] [--sleep S] [--workers N]
+        [--iterations N] [--sleep S] [--workers N] [--kill-driver-at TRIAL:ITERATION] [--slow-flag FILE]
     python crash_experiment.py resume EXPERIMENT_DIR [--num-samples N]
 
-``run`` starts a seeded experiment of ``--trials`` trials; its function trainable reports ``--iterations``
-results, checkpoints every ``CHECKPOINT_EVERY`` iterations, continues from ``tunecore.get_checkpoint()``
-and appends ``trial_id start_iteration context_start_iteration pid`` to ``SIDE_FILE`` at each start.
-``resume`` continues the experiment with ``Tuner.restore``. Both print ``DONE <number of trials>`` when
-``fit()`` returned.
+``run`` starts a seeded experiment of ``--trials`` trials (``x`` uniform in [0, 1], seed ``SEED``) on the
+local executor with 2 workers (or inline); its function trainable reports ``--iterations`` results,
+sleeping ``--sleep`` seconds before each, checkpoints every ``CHECKPOINT_EVERY`` iterations with
+``Checkpoint.from_dict``, continues from ``tunecore.get_checkpoint()`` and appends
+``trial_id start_iteration context_start_iteration pid`` to ``SIDE_FILE`` at each start.
+With ``--kill-driver-at t00003:5`` (inline executor) the trainable SIGKILLs the driver once, before that
+iteration: a crash at a known moment. With ``--slow-flag FILE`` iterations last ``SLOW_FACTOR`` times
+longer while FILE exists (slow trials to interrupt, fast ones to resume). ``resume`` continues the
+experiment with ``Tuner.restore``. Both print ``DONE <number of trials>`` when ``fit()`` returned.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -24,6 +29,8 @@ import tunecore
 
 CHECKPOINT_EVERY = 3
 SEED = 1234
+DRIVER_ENV = "CRASH_EXPERIMENT_DRIVER_PID"
+SLOW_FACTOR = 10
 
 
 def train(config):
@@ -38,11 +45,25 @@ def train(config):
     finally:
         os.close(fd)
     for iteration in range(start + 1, config["iterations"] + 1):
-        time.sleep(config["sleep"])
+        slow = config["slow_flag"] is not None and os.path.exists(config["slow_flag"])
+        time.sleep(config["sleep"] * (SLOW_FACTOR if slow else 1))
+        if f"{context.trial_id}:{iteration}" == config["kill_at"] and _kill_driver_once(config["kill_flag"]):
+            os.kill(os.getpid(), signal.SIGKILL)  # the inline executor: this process is the driver
         saved = None
         if iteration % CHECKPOINT_EVERY == 0:
             saved = tunecore.Checkpoint.from_dict({"iteration": iteration, "x": config["x"]})
         tunecore.report({"loss": (config["x"] - 0.5) ** 2 + 1.0 / iteration, "step": iteration}, checkpoint=saved)
+
+
+def _kill_driver_once(flag: str | None) -> bool:
+    """True the first time only, and only in the driver process of this script (never in a test's process)."""
+    if flag is None or os.environ.get(DRIVER_ENV) != str(os.getpid()):
+        return False
+    try:
+        os.close(os.open(flag, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:
+        return False
+    return True
 
 
 def main(argv: list[str]) -> int:
@@ -57,11 +78,17 @@ def main(argv: list[str]) -> int:
     run.add_argument("--iterations", type=int, default=12)
     run.add_argument("--sleep", type=float, default=0.015)
     run.add_argument("--workers", type=int, default=2)
+    run.add_argument("--kill-driver-at", metavar="TRIAL:ITERATION", help="inline executor: SIGKILL the driver once")
+    run.add_argument("--slow-flag", metavar="FILE", help="iterations last SLOW_FACTOR times longer while FILE exists")
     resume = verbs.add_parser("resume")
     resume.add_argument("path")
     resume.add_argument("--num-samples", type=int)
     args = parser.parse_args(argv)
+    os.environ[DRIVER_ENV] = str(os.getpid())
     if args.verb == "run":
+        kill_at, kill_flag = None, None
+        if args.kill_driver_at:
+            kill_at, kill_flag = args.kill_driver_at, os.path.abspath(args.side) + ".killed"
         options = {"num_workers": args.workers} if args.executor == "local" else {}
         tuner = tunecore.Tuner(
             train,
@@ -70,6 +97,9 @@ def main(argv: list[str]) -> int:
                 "side": os.path.abspath(args.side),
                 "iterations": args.iterations,
                 "sleep": args.sleep,
+                "kill_at": kill_at,
+                "kill_flag": kill_flag,
+                "slow_flag": os.path.abspath(args.slow_flag) if args.slow_flag else None,
             },
             tune_config=tunecore.TuneConfig(
                 metric="loss",

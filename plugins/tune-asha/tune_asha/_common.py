@@ -1,0 +1,113 @@
+"""What the three schedulers share: option checks, the metric and mode, and scores where higher is better."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import tunecore
+
+
+def check_number(name: str, value: Any, *, minimum: float = 0.0, strict: bool = True) -> float:
+    """``value`` as a float, raising ValueError unless it is a real number above (or at) ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < minimum or (strict and value == minimum):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def check_int(name: str, value: Any, *, minimum: int) -> int:
+    """``value`` unchanged, raising ValueError unless it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` unchanged, raising ValueError unless it is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def check_text(name: str, value: Any, *, optional: bool = False) -> str | None:
+    """``value`` unchanged, raising ValueError unless it is a non-empty string (or None when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a result field name (a non-empty string), got {value!r}")
+    return value
+
+
+def check_mode(value: Any) -> str | None:
+    """``value`` unchanged, raising ValueError unless it is None, ``"min"`` or ``"max"``."""
+    if value not in (None, "min", "max"):
+        raise ValueError(f'mode must be "min" or "max", got {value!r}')
+    return value
+
+
+class MetricScheduler(tunecore.Scheduler):
+    """A scheduler that ranks trials by one metric: its own ``metric``/``mode`` options, else the TuneConfig's.
+
+    Scores are oriented so that higher is better; NaN and infinite values score ``-inf``, the worst there is.
+    """
+
+    name = "scheduler"
+    """The registered name, for messages."""
+
+    def __init__(self, time_attr: str, metric: str | None, mode: str | None) -> None:
+        self.time_attr = check_text("time_attr", time_attr)
+        self._metric_option = check_text("metric", metric, optional=True)
+        self._mode_option = check_mode(mode)
+        self.metric, self.mode = self._metric_option, self._mode_option
+
+    def setup(self, metric: str | None, mode: str | None) -> None:
+        """Take the experiment's metric and mode unless the scheduler's own options set them."""
+        metric = self._metric_option or metric
+        mode = self._mode_option or mode
+        if not isinstance(metric, str) or not metric:
+            raise ValueError(
+                f"the {self.name} scheduler needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"
+                f" or the scheduler's metric option"
+            )
+        if mode not in ("min", "max"):
+            raise ValueError(
+                f'the {self.name} scheduler needs mode "min" or "max", got {mode!r}: set TuneConfig(mode=...)'
+                f" or the scheduler's mode option"
+            )
+        self.metric, self.mode = metric, mode
+
+    def time_of(self, trial_id: str, result: dict[str, Any]) -> float:
+        """The result's ``time_attr`` as a float (ValueError when it is missing or not a number)."""
+        return float(self._field(trial_id, result, self.time_attr, "time_attr"))
+
+    def score(self, trial_id: str, result: dict[str, Any]) -> float:
+        """The result's metric oriented so that higher is better; NaN and +-inf give ``-inf``."""
+        value = float(self._field(trial_id, result, self.metric or "", "metric"))
+        if not math.isfinite(value):
+            return -math.inf
+        return value if self.mode == "max" else -value
+
+    def can_rank(self, result: dict[str, Any] | None) -> bool:
+        """True when ``result`` has numeric ``time_attr`` and metric fields (e.g. the last result of an ended trial)."""
+        return result is not None and all(
+            isinstance(result.get(key), numbers.Real) and not isinstance(result.get(key), bool)
+            for key in (self.time_attr, self.metric)
+        )
+
+    def _field(self, trial_id: str, result: dict[str, Any], key: str, option: str) -> Any:
+        if self.mode is None:
+            raise ValueError(f"the {self.name} scheduler was used before setup(metric, mode)")
+        if key not in result:
+            raise ValueError(
+                f"the {self.name} scheduler's {option} {key!r} is not in the result of trial {trial_id};"
+                f" it reported: {', '.join(sorted(result))}"
+            )
+        value = result[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(
+                f"the {self.name} scheduler's {option} {key!r} of trial {trial_id} must be a number, got {value!r}"
+            )
+        return value

@@ -1,0 +1,18 @@
+"""Hook implementations of tune-asha: registers the ``asha``, ``hyperband`` and ``median`` schedulers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import tunecore
+from tune_asha.asha import AsyncHyperBandScheduler
+from tune_asha.hyperband import HyperBandScheduler
+from tune_asha.median import MedianStoppingRule
+
+
+@tunecore.hookimpl
+def tunecore_register_schedulers(register: Callable[..., None]) -> None:
+    """asha, hyperband and median."""
+    register("asha", AsyncHyperBandScheduler, "Asynchronous successive halving (ASHA): stop trials at rungs")
+    register("hyperband", HyperBandScheduler, "Synchronous HyperBand: pause trials at rungs, resume the best")
+    register("median", MedianStoppingRule, "Stop trials whose best is below the median of the others' running means")

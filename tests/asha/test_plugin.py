@@ -1,0 +1,37 @@
+"""tune-asha is an installed distribution whose schedulers tunecore finds through its entry point."""
+
+from __future__ import annotations
+
+import pytest
+
+import tune_asha
+import tunecore
+from tunecore.cli import main
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("asha", tune_asha.AsyncHyperBandScheduler),
+        ("hyperband", tune_asha.HyperBandScheduler),
+        ("median", tune_asha.MedianStoppingRule),
+    ],
+)
+def test_registered_by_the_installed_distribution(name, cls):
+    registry = tunecore.load_plugins({}).registry
+    info = registry.get("scheduler", name)
+    assert info.dist == "tune-asha" and info.factory is cls and info.summary
+    assert registry.get("scheduler", f"tune-asha:{name}") is info
+
+
+def test_listed_by_tunecore_plugins(capsys):
+    assert main(["plugins"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name in ("asha", "hyperband", "median"):
+        assert any(line.split()[:2] == [name, "tune-asha"] for line in lines), name
+
+
+def test_disabling_the_plugin_removes_its_schedulers():
+    plugins = tunecore.load_plugins({"TUNECORE_DISABLE_PLUGINS": "tune-asha"})
+    with pytest.raises(tunecore.ComponentError, match="provided by tune-asha: pip install tune-asha"):
+        plugins.registry.get("scheduler", "asha")
