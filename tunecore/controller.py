@@ -339,6 +339,8 @@ class Controller(ExecutorHandler):
         """Decide about one result; record and broadcast it."""
         trial = self.trials[trial_id]
         trial.last_result = result
+        if checkpoint:
+            trial.checkpoint = checkpoint
         self._release_launch_pin(trial_id)
         self._check_time_budget(time.monotonic())
         missing = self._missing_metrics(result)
@@ -351,6 +353,9 @@ class Controller(ExecutorHandler):
             decision = STOP
         else:
             decision = self._decide(trial, result)
+        if decision.action is Action.RESTART and decision.checkpoint is not None:
+            # e.g. a PBT donor's checkpoint: kept on disk until this trial has loaded it
+            self.checkpoints.pin(_checkpoint_path(decision.checkpoint))
         if decision.action is not Action.CONTINUE:
             self._decisions[trial_id] = decision
             if decision.action is Action.STOP and not (decision is EXPERIMENT_STOP and self._interrupted):
@@ -401,6 +406,9 @@ class Controller(ExecutorHandler):
         self.running.discard(trial_id)
         self._release_launch_pin(trial_id)
         decision = self._decisions.pop(trial_id, None)
+        restart = decision is not None and decision.action is Action.RESTART
+        if restart and decision.checkpoint is not None and outcome != STOPPED:
+            self._journal_deleted(self.checkpoints.unpin(_checkpoint_path(decision.checkpoint)))
         if self._interrupted and outcome != ERRORED and decision in (None, EXPERIMENT_STOP):
             trial.status = TrialStatus.PENDING  # unfinished: a resume continues it from its latest checkpoint
             self.storage.journal(
@@ -447,11 +455,8 @@ class Controller(ExecutorHandler):
         if decision.config is not None:
             trial.config = dict(decision.config)
             self.storage.journal({"event": "config", "trial_id": trial_id, "config": trial.config})
-        checkpoint = decision.checkpoint
-        path = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
-        if path is not None:
-            self.checkpoints.pin(path)  # e.g. a PBT donor's checkpoint: not deleted before this trial loads it
-        self._restart_from[trial_id] = path
+        # pinned when the decision was made; released once the relaunched trial has loaded it
+        self._restart_from[trial_id] = _checkpoint_path(decision.checkpoint)
         trial.status = TrialStatus.PENDING
         self.pending.appendleft(trial_id)
         self.storage.journal({"event": "status", "trial_id": trial_id, "status": "PENDING"}, flush=True)
@@ -533,6 +538,7 @@ class Controller(ExecutorHandler):
                 result = next((r for r in record.history if r.get("training_iteration") == iteration), {})
                 path = os.path.join(trial.path or "", name)
                 self._journal_deleted(self.checkpoints.register(trial.trial_id, path, result))
+                trial.checkpoint = path
         self._snapshot()
 
     def _replay_into_components(self, tail: list[dict[str, Any]], journal: dict[str, TrialRecord]) -> None:
@@ -602,6 +608,7 @@ class Controller(ExecutorHandler):
         if int((trial.last_result or {}).get("training_iteration", 0)) > iteration:
             self.storage.journal({"event": "rollback", "trial_id": trial.trial_id, "iteration": iteration})
             trial.last_result = at
+        trial.checkpoint = saved[-1][0] if saved else None
 
     def _release_launch_pin(self, trial_id: str) -> None:
         path = self._launch_pins.pop(trial_id, None)
@@ -640,6 +647,13 @@ class Controller(ExecutorHandler):
     def stop_reason(self) -> str | None:
         """Why the experiment was stopped early, or None."""
         return self._stop_reason
+
+
+def _checkpoint_path(checkpoint: Any) -> str | None:
+    """The directory of a Checkpoint or path given in a decision."""
+    if checkpoint is None:
+        return None
+    return os.path.abspath(checkpoint.path if isinstance(checkpoint, Checkpoint) else os.fspath(checkpoint))
 
 
 def _without_callbacks(spec: ExperimentSpec) -> Any:

@@ -52,5 +52,8 @@ class Trial:
     """Formatted traceback of the last failure."""
     num_failures: int = 0
     """How many times the trial failed (retries count)."""
+    checkpoint: str | None = None
+    """The directory of the trial's latest checkpoint (a scheduler may restart another trial from it,
+    e.g. PBT's exploit: ``Decision.restart(config, checkpoint=donor.checkpoint)``)."""
     resources: dict[str, float] = attrs.field(factory=dict)
     """Resources requested per trial, e.g. ``{"cpu": 1, "gpu": 0.5}``."""
