@@ -13,9 +13,10 @@ Order of calls (also in ``docs/architecture.md``):
    c. the time budget and the stoppers' ``stop_all`` can stop the experiment: no more launches, running
       trials are asked to stop at their next report and, after a grace period, ended by force.
 3. For every result: metric check, each stopper's ``should_stop`` (all of them, any one stops), then
-   ``scheduler.on_trial_result`` unless a stopper already stopped it or the trial is done, then
-   ``searcher.on_trial_result``; the decision is recorded in the journal with the result; then
-   ``trial_result`` (and ``trial_checkpoint``) are broadcast; then each stopper's ``stop_all``.
+   ``scheduler.on_trial_result`` unless a stopper already stopped it, the experiment is stopping or the
+   trial is done, then ``searcher.on_trial_result`` (every result but the trial's final one); the
+   decision is recorded in the journal with the result; then ``trial_result`` (and ``trial_checkpoint``)
+   are broadcast; then each stopper's ``stop_all``.
 4. For every trial end: a failure is retried (``FailureConfig.max_failures``) or ends the trial in ERROR
    (``scheduler.on_trial_error``); PAUSE leaves it PAUSED; a restart relaunches it with the new config
    from the given checkpoint; anything else ends it TERMINATED (``scheduler.on_trial_complete``); then
@@ -55,6 +56,11 @@ FORCE_STOP_GRACE_S = 5.0
 """After asking running trials to stop (time budget, experiment stop), end them by force after this."""
 STATE_INTERVAL_S = 5.0
 """How often state.json (the human-readable trial table) is refreshed while the experiment runs."""
+
+CHEAP_SNAPSHOT_S = 0.001
+"""Snapshots faster than this are taken at every trial creation and end."""
+SNAPSHOT_TIME_SHARE = 0.05
+"""Slower snapshots are spaced so that they take at most this share of the run's time."""
 
 EXPERIMENT_STOP = Decision(Action.STOP)
 """The STOP given to every result once the experiment is stopping (time budget, stopper, interruption)."""
@@ -128,6 +134,8 @@ class Controller(ExecutorHandler):
         self._started = 0.0
         self._last_state = 0.0
         self._interrupted = False
+        self._next_snapshot = 0.0
+        self._snapshot_due = False
 
     def _build(self, spec: ComponentSpec) -> Any:
         return spec.build(self.plugins.registry)
@@ -163,7 +171,7 @@ class Controller(ExecutorHandler):
             self._end_paused_trials()
             # Not in `finally`: after an exception (a second Ctrl+C between suggest() and the journal, say)
             # the components may be ahead of the journal; the snapshot of the last trial event stands.
-            self._snapshot()
+            self._snapshot(force=True)
         finally:
             try:
                 self.executor.shutdown()
@@ -183,6 +191,8 @@ class Controller(ExecutorHandler):
                 return
             self.executor.process(self._wait_time())
             now = time.monotonic()
+            if self._snapshot_due and now >= self._next_snapshot:
+                self._snapshot()
             if now - self._last_state >= STATE_INTERVAL_S:
                 self._save_state()
 
@@ -379,19 +389,19 @@ class Controller(ExecutorHandler):
         stop = False
         for stopper in self.stoppers:  # every stopper sees every result: some keep state
             stop = stopper.should_stop(trial_id, result) or stop
+        if result.get("done"):  # the trainable finished: on_trial_complete follows with this result
+            return STOP if stop else CONTINUE
+        decision = STOP if stop else CONTINUE
         if self._stop_reason is not None:
-            return EXPERIMENT_STOP
-        if stop:
-            return STOP
-        if result.get("done"):
-            return CONTINUE
-        decision = self.scheduler.on_trial_result(trial, result)
-        if not isinstance(decision, Decision):
-            raise TuneError(
-                f"scheduler {type(self.scheduler).__name__}.on_trial_result() returned {decision!r};"
-                " it must return a tunecore.Decision (CONTINUE, PAUSE, STOP or Decision.restart(...))"
-            )
-        self.searcher.on_trial_result(trial_id, result)
+            decision = EXPERIMENT_STOP
+        elif not stop:
+            decision = self.scheduler.on_trial_result(trial, result)
+            if not isinstance(decision, Decision):
+                raise TuneError(
+                    f"scheduler {type(self.scheduler).__name__}.on_trial_result() returned {decision!r};"
+                    " it must return a tunecore.Decision (CONTINUE, PAUSE, STOP or Decision.restart(...))"
+                )
+        self.searcher.on_trial_result(trial_id, result)  # every intermediate result, whatever was decided
         return decision
 
     def _missing_metrics(self, result: dict[str, Any]) -> list[str]:
@@ -471,8 +481,19 @@ class Controller(ExecutorHandler):
 
     # --- persistence ---------------------------------------------------------------------------------
 
-    def _snapshot(self) -> None:
-        """Save the components' state, naming the journal position it reflects (see storage.write_snapshot)."""
+    def _snapshot(self, force: bool = False) -> None:
+        """Save the components' state, naming the journal position it reflects (see storage.write_snapshot).
+
+        Cheap snapshots (under 1 ms: the built-in components) are taken at every trial creation and end.
+        A component whose state is expensive to pickle (a model-based searcher after many trials) is
+        snapshotted less often, so that snapshots take at most ~5% of the run; the journal records after
+        the latest snapshot are replayed into the components on resume.
+        """
+        now = time.monotonic()
+        if not force and now < self._next_snapshot:
+            self._snapshot_due = True
+            return
+        self._snapshot_due = False
         self.storage.flush()
         state = {
             "journal_records": self.storage.journal_records,
@@ -482,6 +503,8 @@ class Controller(ExecutorHandler):
             "stoppers": [stopper.save() for stopper in self.stoppers],
         }
         self.storage.write_snapshot(cloudpickle.dumps(state))
+        cost = time.monotonic() - now
+        self._next_snapshot = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
 
     def _write_spec(self) -> None:
         """Pickle the experiment (trainable, space, components) so that Tuner.restore can rebuild it."""
@@ -539,7 +562,7 @@ class Controller(ExecutorHandler):
                 path = os.path.join(trial.path or "", name)
                 self._journal_deleted(self.checkpoints.register(trial.trial_id, path, result))
                 trial.checkpoint = path
-        self._snapshot()
+        self._snapshot(force=True)
 
     def _replay_into_components(self, tail: list[dict[str, Any]], journal: dict[str, TrialRecord]) -> None:
         """Tell the components what happened after their snapshot (at most a few records, after a crash)."""

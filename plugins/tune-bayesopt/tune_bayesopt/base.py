@@ -1,0 +1,282 @@
+"""What the three searchers share: options, metric and mode, warm start, bookkeeping of pending trials, resume.
+
+A subclass converts the space (:meth:`LibrarySearcher._convert`) and talks to its library through a few hooks
+(``_start``, ``_tell_evaluated``, ``_ask``, ``_report``, ``_tell``, ``_state``, ``_set_state``), always in
+terms of library values: :class:`~tune_bayesopt.values.ValueMap` turns them into config values and back.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from typing import Any, ClassVar
+
+from tune_bayesopt.configs import Builder, config_builder
+from tune_bayesopt.values import ValueMap
+from tunecore.errors import ConfigError
+from tunecore.protocols import FINISHED, Searcher
+from tunecore.space import Parameter, flatten, sample_config, walk_space
+
+Values = dict[str, Any]
+"""Library values by parameter name."""
+
+
+class LibrarySearcher(Searcher):
+    """Base class of the searchers that wrap a library: see the module docstring for the hooks."""
+
+    searcher_name: ClassVar[str] = ""
+    """The name the searcher is registered under, for messages."""
+    multi_objective: ClassVar[bool] = False
+    """Whether several metrics (lists of metric and mode) are supported."""
+
+    def __init__(
+        self,
+        *,
+        metric: str | list[str] | None = None,
+        mode: str | list[str] | None = None,
+        seed: int | None = None,
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        evaluated_rewards: list[Any] | None = None,
+    ) -> None:
+        _check_metric_and_mode(metric, mode)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"seed must be an integer or None, got {seed!r}")
+        if points_to_evaluate is not None and not (
+            isinstance(points_to_evaluate, list | tuple) and all(isinstance(p, dict) for p in points_to_evaluate)
+        ):
+            raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
+        if evaluated_rewards is not None:
+            if points_to_evaluate is None or not isinstance(evaluated_rewards, list | tuple):
+                raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
+            if len(evaluated_rewards) != len(points_to_evaluate):
+                raise ValueError(
+                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(points_to_evaluate)}"
+                    " points_to_evaluate: give one reward per point"
+                )
+        self._metric_option, self._mode_option = metric, mode
+        self._seed_option = None if seed is None else int(seed)
+        self._points = [flatten(point) for point in points_to_evaluate or []]
+        self._rewards = None if evaluated_rewards is None else list(evaluated_rewards)
+        self.metrics: list[str] = []
+        """The metrics optimised (one unless multi-objective)."""
+        self.modes: list[str] = []
+        """``"min"`` or ``"max"`` for each metric."""
+        self.seed: int | None = None
+        """The seed in use: the searcher's own option, else the experiment's."""
+        self.maps: dict[str, ValueMap] = {}
+        """How each parameter is searched, by name."""
+        self._space: dict[str, Any] = {}
+        self._limit = -1
+        self._count = 0
+        self._queue: list[dict[str, Any]] = []
+        self._pending: dict[str, Any] = {}
+        self._rng: Any = None  # a numpy Generator from setup on (numpy is imported there: plugins load fast)
+        self._build: Builder = lambda values: {}
+
+    # --- the Searcher protocol ---------------------------------------------------------------------------
+
+    def setup(
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
+    ) -> None:
+        """Convert the space, prepare the library and tell it the ``evaluated_rewards`` (warm start)."""
+        metric = self._metric_option if self._metric_option is not None else metric
+        mode = self._mode_option if self._mode_option is not None else mode
+        self.metrics, self.modes = self._metrics_and_modes(metric, mode)
+        super().setup(space, metric, mode, seed, num_samples)  # type: ignore[arg-type]
+        import numpy as np
+
+        self.seed = self._seed_option if self._seed_option is not None else seed
+        self._rng = np.random.default_rng(self.seed)
+        self._space = space
+        self._limit = num_samples
+        self._count = 0
+        self._pending = {}
+        self.maps = self._convert(walk_space(space))
+        self._build = config_builder(space)
+        points = [self._check_point(index, point) for index, point in enumerate(self._points)]
+        self._start()
+        if self._rewards is None:
+            self._queue = points
+            return
+        self._queue = []
+        complete = [self._complete(index, point) for index, point in enumerate(points)]
+        rewards = [self._reward(index, reward) for index, reward in enumerate(self._rewards)]
+        if complete:
+            self._tell_evaluated([self._encode(point) for point in complete], rewards)
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | object:
+        """The next config: the next of ``points_to_evaluate``, else the library's suggestion."""
+        if self._limit != -1 and self._count >= self._limit:
+            return FINISHED
+        fixed = self._queue.pop(0) if self._queue else None
+        values = self._ask(trial_id, fixed)
+        self._count += 1
+        return self._config(values)
+
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
+        """Pass an intermediate result to the library (only Optuna uses them)."""
+        handle = self._pending.get(trial_id)
+        if handle is not None:
+            self._report(handle, result)
+
+    def on_trial_complete(self, trial_id: str, result: dict[str, Any] | None, error: bool = False) -> None:
+        """Tell the library a trial's outcome: its last result, or that it failed."""
+        handle = self._pending.pop(trial_id, None)
+        if handle is None:
+            return
+        if result is not None and not error:
+            self._report(handle, result)  # a stopper's last result is not passed to on_trial_result
+        values = None if error else self._objective(result)
+        stopped = bool(result and result.get("done"))
+        self._tell(handle, values, stopped=stopped, error=error)
+
+    def save(self) -> dict[str, Any]:
+        """Everything needed to continue the same sequence of suggestions (picklable)."""
+        return {
+            "count": self._count,
+            "queue": self._queue,
+            "pending": self._pending,
+            "rng": self._rng.bit_generator.state,
+            "library": self._state(),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`save`'s state (call after :meth:`setup` with the same space)."""
+        state = copy.deepcopy(state)  # never share the library's objects with another searcher
+        self._count = state["count"]
+        self._queue = state["queue"]
+        self._rng.bit_generator.state = state["rng"]
+        self._set_state(state["library"], state["pending"])
+
+    # --- for subclasses ----------------------------------------------------------------------------------
+
+    @property
+    def searched(self) -> list[ValueMap]:
+        """The parameters the library searches (all but the ``"fixed"`` ones), in space order."""
+        return [m for m in self.maps.values() if m.form != "fixed"]
+
+    def _convert(self, parameters: list[Parameter]) -> dict[str, ValueMap]:
+        """Convert the space to the library's (stored on the searcher); raise SpaceError for what it cannot."""
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Create the library's objects (study, trials, optimizer), seeded with :attr:`seed`."""
+        raise NotImplementedError
+
+    def _tell_evaluated(self, points: list[Values], rewards: list[list[float]]) -> None:
+        """Tell the library points that were evaluated before (complete library values, raw rewards)."""
+        raise NotImplementedError
+
+    def _ask(self, trial_id: str, fixed: dict[str, Any] | None) -> Values:
+        """The library's next point, keeping a handle in ``self._pending[trial_id]``.
+
+        ``fixed`` holds config values by name from ``points_to_evaluate`` (maybe partial) to suggest instead.
+        """
+        raise NotImplementedError
+
+    def _report(self, handle: Any, result: dict[str, Any]) -> None:
+        """An intermediate result of a pending trial."""
+
+    def _tell(self, handle: Any, values: list[float] | None, *, stopped: bool, error: bool) -> None:
+        """A trial ended: the metric values (None when failed or missing) and whether it was stopped early."""
+        raise NotImplementedError
+
+    def _state(self) -> Any:
+        """The library's state for :meth:`save` (pending handles are saved by the base class)."""
+        raise NotImplementedError
+
+    def _set_state(self, state: Any, pending: dict[str, Any]) -> None:
+        """Restore :meth:`_state`'s state and the pending handles."""
+        raise NotImplementedError
+
+    def _complete(self, index: int, point: dict[str, Any]) -> dict[str, Any]:
+        """A point with the missing values sampled from the space (config values by name)."""
+        missing = [m.name for m in self.searched if m.name not in point]
+        if not missing:
+            return point
+        if self._rewards is not None:
+            raise ValueError(
+                f"points_to_evaluate[{index}] misses {missing}: a point with an evaluated reward needs every parameter"
+            )
+        config = flatten(sample_config(self._space, self._rng, point))
+        return {name: point.get(name, config[name]) for name in self.maps}
+
+    def _encode(self, point: dict[str, Any]) -> Values:
+        """Library values of the searched parameters of a complete point."""
+        return {m.name: m.to_library(point[m.name]) for m in self.searched}
+
+    def _loss(self, values: list[float]) -> float:
+        """The single value to minimise (libraries that only minimise)."""
+        return values[0] if self.modes[0] == "min" else -values[0]
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _config(self, values: Values) -> dict[str, Any]:
+        return self._build({name: m.to_config(values.get(name)) for name, m in self.maps.items()})
+
+    def _metrics_and_modes(self, metric: Any, mode: Any) -> tuple[list[str], list[str]]:
+        name = self.searcher_name
+        if metric is None or mode is None:
+            raise ConfigError(
+                f"searcher '{name}' needs a metric and a mode to optimise: set TuneConfig(metric=..., mode=...)"
+                f" or the searcher's options metric and mode (got metric={metric!r}, mode={mode!r})"
+            )
+        _check_metric_and_mode(metric, mode)
+        metrics = list(metric) if isinstance(metric, list | tuple) else [metric]
+        modes = list(mode) if isinstance(mode, list | tuple) else [mode]
+        if len(metrics) != len(modes) or isinstance(metric, list | tuple) != isinstance(mode, list | tuple):
+            raise ConfigError(f"searcher '{name}': give one mode per metric, got metric={metric!r}, mode={mode!r}")
+        if len(metrics) > 1 and not self.multi_objective:
+            raise ConfigError(
+                f"searcher '{name}' optimises a single metric, got {metrics!r}: use the 'optuna' searcher"
+                " (sampler 'tpe', 'nsga2', 'gp', 'random' or 'qmc') for several metrics"
+            )
+        return metrics, modes
+
+    def _check_point(self, index: int, point: dict[str, Any]) -> dict[str, Any]:
+        unknown = [name for name in point if name not in self.maps]
+        if unknown:
+            raise ValueError(
+                f"points_to_evaluate[{index}] has {unknown}, which are not parameters of the space:"
+                f" parameters are {list(self.maps)}"
+            )
+        for name, value in point.items():
+            try:
+                self.maps[name].to_library(value)
+            except ValueError as exc:
+                raise ValueError(f"points_to_evaluate[{index}]: {exc}") from None
+        return point
+
+    def _reward(self, index: int, reward: Any) -> list[float]:
+        values = list(reward) if isinstance(reward, list | tuple) else [reward]
+        if len(values) != len(self.metrics) or not all(_finite(v) for v in values):
+            expected = "a finite number" if len(self.metrics) == 1 else f"a list of {len(self.metrics)} finite numbers"
+            raise ValueError(f"evaluated_rewards[{index}] must be {expected} (one per metric), got {reward!r}")
+        return [float(v) for v in values]
+
+    def _objective(self, result: dict[str, Any] | None) -> list[float] | None:
+        if not result:
+            return None
+        values = [result.get(metric) for metric in self.metrics]
+        if not all(_finite(v) for v in values):
+            return None
+        return [float(v) for v in values]  # type: ignore[arg-type]
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_metric_and_mode(metric: Any, mode: Any) -> None:
+    metrics = metric if isinstance(metric, list | tuple) else [metric]
+    modes = mode if isinstance(mode, list | tuple) else [mode]
+    if not all(m is None or (isinstance(m, str) and m) for m in metrics):
+        raise ValueError(f"metric must be a result field name or a list of them, got {metric!r}")
+    if not all(m is None or m in ("min", "max") for m in modes):
+        raise ValueError(f"mode must be 'min', 'max' or a list of them, got {mode!r}")

@@ -1,0 +1,179 @@
+"""The ``optuna`` searcher: Optuna's samplers through its ask-and-tell interface, single- or multi-objective."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from tune_bayesopt.base import LibrarySearcher, Values
+from tune_bayesopt.optuna_space import optuna_space
+from tune_bayesopt.values import ValueMap
+from tunecore.errors import ConfigError
+from tunecore.space import Parameter
+
+SAMPLERS: dict[str, str] = {
+    "tpe": "TPESampler",
+    "gp": "GPSampler",
+    "cmaes": "CmaEsSampler",
+    "qmc": "QMCSampler",
+    "random": "RandomSampler",
+    "nsga2": "NSGAIISampler",
+}
+"""The ``sampler`` option: name -> class in ``optuna.samplers``."""
+
+DEFAULT_SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {"tpe": {"constant_liar": True}}
+"""Options set unless ``sampler_options`` gives them: TPE lies about running trials (no duplicates)."""
+
+_NEEDS = {"gp": ("torch", "tune-bayesopt[gp]"), "cmaes": ("cmaes", "cmaes")}
+_SINGLE_OBJECTIVE = ("cmaes",)
+
+
+@attrs.define
+class _Pending:
+    """A trial asked from the study, with the steps already reported to it."""
+
+    trial: Any
+    steps: set[int] = attrs.field(factory=set)
+
+
+class OptunaSearcher(LibrarySearcher):
+    """Optuna samplers (TPE, GP, CMA-ES, QMC, random, NSGA-II) with constant liar for parallel trials.
+
+    ``sampler_options`` go to the sampler's constructor (the seed comes from ``seed``). Lists of metrics and
+    modes make a multi-objective study. A trial stopped early is told with its last result; with
+    ``prune_stopped`` (one metric), a trial stopped before the furthest ``training_iteration`` any trial
+    reached is told as PRUNED with its intermediate values instead. A failed one is told as FAIL.
+    """
+
+    searcher_name = "optuna"
+    multi_objective = True
+
+    def __init__(
+        self,
+        sampler: str = "tpe",
+        sampler_options: dict[str, Any] | None = None,
+        prune_stopped: bool = False,
+        metric: str | list[str] | None = None,
+        mode: str | list[str] | None = None,
+        seed: int | None = None,
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        evaluated_rewards: list[Any] | None = None,
+    ) -> None:
+        super().__init__(
+            metric=metric,
+            mode=mode,
+            seed=seed,
+            points_to_evaluate=points_to_evaluate,
+            evaluated_rewards=evaluated_rewards,
+        )
+        if sampler not in SAMPLERS:
+            close = difflib.get_close_matches(str(sampler), SAMPLERS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"unknown sampler {sampler!r}.{hint} Samplers: {', '.join(SAMPLERS)}")
+        if sampler_options is not None and not isinstance(sampler_options, dict):
+            raise ValueError(f"sampler_options must be a dict of the sampler's options, got {sampler_options!r}")
+        if sampler_options and "seed" in sampler_options:
+            raise ValueError("give the seed as the searcher's option seed, not in sampler_options")
+        self.sampler_name = sampler
+        self.sampler_options = dict(sampler_options or {})
+        self.prune_stopped = bool(prune_stopped)
+        self.distributions: dict[str, Any] = {}
+        """The Optuna distribution of each searched parameter."""
+        self.study: Any = None
+        """The ``optuna.Study`` (in memory), available after setup."""
+        self._furthest = 0  # the largest training_iteration any trial reported
+
+    def _convert(self, parameters: list[Parameter]) -> dict[str, ValueMap]:
+        maps, self.distributions = optuna_space(parameters, self.searcher_name)
+        return maps
+
+    def _start(self) -> None:
+        import optuna
+
+        name = self.sampler_name
+        module, package = _NEEDS.get(name, (None, None))
+        if module and importlib.util.find_spec(module) is None:
+            raise ConfigError(f"searcher 'optuna': sampler '{name}' needs {module}: pip install '{package}'")
+        if len(self.metrics) > 1 and name in _SINGLE_OBJECTIVE:
+            raise ConfigError(
+                f"searcher 'optuna': sampler '{name}' optimises a single metric, got {self.metrics!r};"
+                " use sampler 'tpe', 'nsga2', 'gp', 'random' or 'qmc' for several metrics"
+            )
+        options = {**DEFAULT_SAMPLER_OPTIONS.get(name, {}), **self.sampler_options}
+        try:
+            sampler = getattr(optuna.samplers, SAMPLERS[name])(seed=self.seed, **options)
+        except TypeError as exc:
+            raise ConfigError(
+                f"searcher 'optuna': sampler_options {self.sampler_options!r} for '{name}': {exc}"
+            ) from exc
+        self._furthest = 0
+        directions = ["minimize" if mode == "min" else "maximize" for mode in self.modes]
+        with _quiet():
+            self.study = optuna.create_study(
+                storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=directions
+            )
+
+    def _tell_evaluated(self, points: list[Values], rewards: list[list[float]]) -> None:
+        import optuna
+
+        trials = [
+            optuna.trial.create_trial(
+                params=point, distributions={name: self.distributions[name] for name in point}, values=values
+            )
+            for point, values in zip(points, rewards, strict=True)
+        ]
+        self.study.add_trials(trials)
+
+    def _ask(self, trial_id: str, fixed: dict[str, Any] | None) -> Values:
+        if fixed is not None:  # Optuna's sampler fills in what a partial point leaves out
+            self.study.enqueue_trial({name: self.maps[name].to_library(v) for name, v in fixed.items()})
+        with _quiet():
+            trial = self.study.ask(self.distributions)
+        self._pending[trial_id] = _Pending(trial)
+        return trial.params
+
+    def _report(self, handle: _Pending, result: dict[str, Any]) -> None:
+        if not self.prune_stopped or len(self.metrics) > 1:  # intermediate values only matter for PRUNED trials
+            return
+        values, step = self._objective(result), result.get("training_iteration")
+        if values is None or not isinstance(step, int) or step in handle.steps:
+            return
+        handle.steps.add(step)
+        self._furthest = max(self._furthest, step)
+        handle.trial.report(values[0], step)
+
+    def _tell(self, handle: _Pending, values: list[float] | None, *, stopped: bool, error: bool) -> None:
+        from optuna.trial import TrialState
+
+        with _quiet():
+            if values is None:
+                self.study.tell(handle.trial, state=TrialState.FAIL)
+            elif stopped and self.prune_stopped and max(handle.steps, default=0) < self._furthest:
+                self.study.tell(handle.trial, state=TrialState.PRUNED)
+            else:
+                self.study.tell(handle.trial, values)
+
+    def _state(self) -> Any:
+        return {"study": self.study, "furthest": self._furthest}  # pickled with the pending trials: they refer to it
+
+    def _set_state(self, state: Any, pending: dict[str, Any]) -> None:
+        self.study, self._furthest = state["study"], state["furthest"]
+        self._pending = pending
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence Optuna's INFO line per trial (tunecore reports trials itself); warnings still show."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)

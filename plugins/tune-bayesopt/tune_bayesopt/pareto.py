@@ -1,0 +1,42 @@
+"""The Pareto front of a multi-objective experiment (tunecore's ResultGrid only knows single metrics)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+from tunecore.errors import TuneError
+
+
+def pareto_front(grid: Any, metrics: Sequence[str] | None = None, modes: Sequence[str] | None = None) -> list[Any]:
+    """The results of ``grid`` (a ``tunecore.ResultGrid``) that no other result dominates, in grid order.
+
+    Each result is scored by its last reported values of ``metrics`` (default: the experiment's list of
+    metrics) with ``modes`` (``"min"``/``"max"`` each); results without finite values for every metric are
+    left out. A result dominates another when it is at least as good for every metric and better for one.
+    """
+    metrics = list(metrics if metrics is not None else _as_list(grid.metric))
+    modes = list(modes if modes is not None else _as_list(grid.mode))
+    if not metrics or len(metrics) != len(modes) or any(mode not in ("min", "max") for mode in modes):
+        raise TuneError(
+            f"pareto_front needs metrics and one mode ('min' or 'max') per metric, got {metrics!r} and {modes!r}:"
+            " pass them, or run the experiment with lists for TuneConfig.metric and mode"
+        )
+    scored = []
+    for result in grid:
+        values = [result.metrics.get(metric) for metric in metrics]
+        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            scored.append((result, [v if mode == "min" else -v for v, mode in zip(values, modes, strict=True)]))
+    return [result for result, score in scored if not any(_dominates(other, score) for _, other in scored)]
+
+
+def _dominates(a: list[float], b: list[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
