@@ -66,6 +66,20 @@ EXPERIMENT_STOP = Decision(Action.STOP)
 """The STOP given to every result once the experiment is stopping (time budget, stopper, interruption)."""
 
 
+@attrs.define
+class RestartPoint:
+    """Where a restarted trial starts from again until it saves a checkpoint of its own."""
+
+    checkpoint: str | None
+    """The checkpoint the restart named (e.g. a PBT donor's), or None for a fresh start."""
+    iteration: int
+    """The trial's ``training_iteration`` when it was restarted."""
+    last_result: dict[str, Any] | None
+    """Its last result then."""
+    pinned: bool = False
+    """True while the decision's pin on ``checkpoint`` is not yet handed to a launch."""
+
+
 @attrs.frozen
 class ResumeOptions:
     """What to do with the trials of an experiment being resumed."""
@@ -124,7 +138,7 @@ class Controller(ExecutorHandler):
         self._decisions: dict[str, Decision] = {}
         self._metric_errors: dict[str, str] = {}
         self.checkpoints = CheckpointManager(run.checkpoint_config)
-        self._restart_from: dict[str, str | None] = {}
+        self._restarts: dict[str, RestartPoint] = {}
         self._launch_pins: dict[str, str] = {}
         self._max_trials = -1
         self._searcher_finished = False
@@ -314,8 +328,16 @@ class Controller(ExecutorHandler):
             del self.paused[trial_id]
         else:
             self.pending.remove(trial_id)
-        if trial_id in self._restart_from:  # pinned when the restart was decided; iterations go on
-            checkpoint = self._restart_from.pop(trial_id)
+        point = self._restarts.get(trial_id)
+        if point is not None:  # restarted, no checkpoint of its own since: from the restart's checkpoint again
+            checkpoint = point.checkpoint
+            if int((trial.last_result or {}).get("training_iteration", 0)) > point.iteration:
+                self.storage.journal({"event": "rollback", "trial_id": trial_id, "iteration": point.iteration})
+                trial.last_result = point.last_result
+            if point.pinned:  # the decision's pin becomes this launch's pin
+                point.pinned = False
+            elif checkpoint is not None:
+                self.checkpoints.pin(checkpoint)
         else:  # a retry, or a resume after a pause or a crash: continue from the trial's own checkpoint
             checkpoint = self.checkpoints.latest(trial_id)
             self._roll_back_to_checkpoint(trial)
@@ -376,6 +398,7 @@ class Controller(ExecutorHandler):
             record["checkpoint"] = os.path.basename(checkpoint)
         self.storage.journal(record, flush=checkpoint is not None)  # a resume continues from journaled checkpoints
         if checkpoint:
+            self._restarts.pop(trial_id, None)
             self._journal_deleted(self.checkpoints.register(trial_id, checkpoint, result))
         self.events.trial_result(self.info, trial, result)
         if checkpoint:
@@ -466,10 +489,25 @@ class Controller(ExecutorHandler):
             trial.config = dict(decision.config)
             self.storage.journal({"event": "config", "trial_id": trial_id, "config": trial.config})
         # pinned when the decision was made; released once the relaunched trial has loaded it
-        self._restart_from[trial_id] = _checkpoint_path(decision.checkpoint)
+        point = RestartPoint(
+            _checkpoint_path(decision.checkpoint),
+            int((trial.last_result or {}).get("training_iteration", 0)),
+            trial.last_result,
+            pinned=decision.checkpoint is not None,
+        )
+        self._restarts[trial_id] = point
         trial.status = TrialStatus.PENDING
         self.pending.appendleft(trial_id)
-        self.storage.journal({"event": "status", "trial_id": trial_id, "status": "PENDING"}, flush=True)
+        self.storage.journal(
+            {
+                "event": "status",
+                "trial_id": trial_id,
+                "status": "PENDING",
+                "restart_from": point.checkpoint,
+                "restart_iteration": point.iteration,
+            },
+            flush=True,
+        )
 
     def _finish(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         trial.status = status
@@ -607,7 +645,15 @@ class Controller(ExecutorHandler):
         if not options.resume_unfinished:
             self._finish(trial, TrialStatus.TERMINATED, None)
             return
-        self._roll_back(trial, record, from_scratch=False)
+        if record.restart is not None:  # restarted (e.g. a PBT exploit) without a checkpoint of its own since
+            checkpoint, iteration = record.restart
+            if any(r.get("training_iteration", 0) > iteration for r in record.history):
+                record.roll_back(iteration)
+                self.storage.journal({"event": "rollback", "trial_id": trial.trial_id, "iteration": iteration})
+            trial.last_result = record.last_result
+            self._restarts[trial.trial_id] = RestartPoint(checkpoint, iteration, record.last_result)
+        else:
+            self._roll_back(trial, record, from_scratch=False)
         if status is TrialStatus.PAUSED:
             self.paused[trial.trial_id] = trial
         else:

@@ -3,7 +3,8 @@
 Record kinds, one JSON object per line (``event`` names the kind):
 
 ``trial``   a trial was created: ``trial_id``, ``config``, ``path`` (relative to the experiment)
-``status``  its status changed: ``status``, and ``error`` for failures
+``status``  its status changed: ``status``, and ``error`` for failures; a restart adds ``restart_from``
+            (the checkpoint) and ``restart_iteration``
 ``result``  it reported ``result`` (with ``checkpoint``, a directory name in the trial, when one came with it)
 ``config``  a restart gave it a new ``config``
 ``rollback`` a resumed trial went back to its checkpoint at ``iteration``: later results no longer count
@@ -30,6 +31,8 @@ class TrialRecord:
     """``(training_iteration, directory name)`` of each checkpoint still on disk, oldest first."""
     error: str | None = None
     num_failures: int = 0
+    restart: tuple[str | None, int] | None = None
+    """``(checkpoint, iteration)`` of a restart (e.g. a PBT exploit) the trial has not checkpointed since."""
 
     @property
     def last_result(self) -> dict[str, Any] | None:
@@ -63,8 +66,11 @@ def replay(records: list[dict[str, Any]]) -> dict[str, TrialRecord]:
             trial.history.append(result)
             if record.get("checkpoint"):
                 trial.checkpoints.append((int(result.get("training_iteration", 0)), record["checkpoint"]))
+                trial.restart = None
         elif kind == "status":
             trial.status = record["status"]
+            if "restart_iteration" in record:
+                trial.restart = (record.get("restart_from"), int(record["restart_iteration"]))
             if record.get("error"):
                 trial.error = record["error"]
                 trial.num_failures += 1

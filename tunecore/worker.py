@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import shutil
 import signal
 import sys
 import threading
@@ -103,6 +104,8 @@ class WorkerChannel:
         action = self._action
         done = bool(result.get("done"))
         if action is not None:
+            if checkpoint:  # stored for a result that will never be reported: nothing may point to it
+                shutil.rmtree(checkpoint, ignore_errors=True)
             if done:  # the session only interrupts unfinished trials; a final result must not slip through
                 raise TrialInterrupt(action)
             return action
