@@ -19,7 +19,6 @@ The manager is not thread-safe; the controller calls it from one thread.
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 import re
@@ -32,6 +31,7 @@ import attrs
 
 from tunecore import jsonutil
 from tunecore.config import MODES, CheckpointConfig
+from tunecore.options import finite_float
 
 STATE_VERSION = 1
 """The version of the dict written by :meth:`CheckpointManager.save`."""
@@ -53,14 +53,7 @@ def remove_directory(path: str) -> None:
 
 def score_of(result: Mapping[str, Any], attribute: str) -> float | None:
     """``result[attribute]`` as a finite float, or None when it is missing, non-numeric, NaN or infinite."""
-    value = result.get(attribute)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return value if math.isfinite(value) else None
+    return finite_float(result.get(attribute))
 
 
 def _normalize(path: str | os.PathLike[str]) -> str:

@@ -7,7 +7,6 @@ setting and saying what it accepts.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,6 +15,7 @@ import attrs
 
 from tunecore.components import ComponentSpec, component_spec
 from tunecore.errors import ConfigError
+from tunecore.options import is_finite_number
 
 MODES = ("min", "max")
 DEFAULT_LOGGERS: tuple[str, ...] = ("json", "csv", "console")
@@ -30,10 +30,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _optional_positive_int(owner: str):
     def check(_: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value is not None and not (_is_int(value) and value >= 1):
@@ -44,7 +40,7 @@ def _optional_positive_int(owner: str):
 
 def _optional_positive_number(owner: str):
     def check(_: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value is not None and not (_is_number(value) and value > 0):
+        if value is not None and not (is_finite_number(value) and value > 0):
             raise _fail(owner, attribute.name, "a positive number of seconds or None", value)
 
     return check
@@ -193,7 +189,7 @@ class RunConfig:
             raise _fail("RunConfig", "failure_config", "a FailureConfig", self.failure_config)
         if isinstance(self.stop, Mapping):
             for key, value in self.stop.items():
-                if not _is_number(value):
+                if not is_finite_number(value):
                     raise ConfigError(f"RunConfig.stop[{key!r}] must be a number, got {value!r}")
         elif isinstance(self.stop, str | int | float):
             raise _fail("RunConfig", "stop", "a dict of result fields, a function or a stopper", self.stop)

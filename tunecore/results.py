@@ -14,6 +14,7 @@ from tunecore.checkpoint import Checkpoint
 from tunecore.errors import TuneError
 from tunecore.formatting import flatten_dict
 from tunecore.journal import replay
+from tunecore.options import is_finite_number
 from tunecore.storage import EXPERIMENT_FILE, read_journal
 
 SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
@@ -56,7 +57,7 @@ class Result:
         """The kept checkpoint whose result is best by ``metric`` (``mode`` "min" or "max"), or None."""
         if mode not in ("min", "max"):
             raise TuneError(f"mode must be 'min' or 'max', got {mode!r}")
-        scored = [(c, r[metric]) for c, r in self.best_checkpoints if _finite(r.get(metric))]
+        scored = [(c, r[metric]) for c, r in self.best_checkpoints if is_finite_number(r.get(metric))]
         if not scored:
             return None
         pick = min if mode == "min" else max
@@ -68,10 +69,6 @@ class Result:
         import pandas
 
         return pandas.DataFrame(self.metrics_history)
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class ResultGrid:

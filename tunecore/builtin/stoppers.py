@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from tunecore.options import finite_float
 from tunecore.protocols import Stopper
 
 _OPERATORS = (">=", "<=")
@@ -18,14 +19,6 @@ def _require_metric(component: str, metric: str | None) -> str:
     if not metric:
         raise ValueError(f"the {component} stopper needs a metric: set its 'metric' option or TuneConfig(metric=...)")
     return metric
-
-
-def _number(value: Any) -> float | None:
-    """The value as a finite float, or None for missing, NaN and infinite values."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 class MaxIterStopper(Stopper):
@@ -47,7 +40,7 @@ class ThresholdStopper(Stopper):
     def __init__(self, value: float, metric: str | None = None, op: str | None = None) -> None:
         if op is not None and op not in _OPERATORS:
             raise ValueError(f"op must be '>=' or '<=', got {op!r}")
-        if _number(value) is None:
+        if finite_float(value) is None:
             raise ValueError(f"value must be a finite number, got {value!r}")
         self.value = float(value)
         self._metric_option, self._op_option = metric, op
@@ -61,7 +54,7 @@ class ThresholdStopper(Stopper):
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when the trial's metric crossed the threshold."""
-        value = _number(result.get(self.metric))
+        value = finite_float(result.get(self.metric))
         if value is None:
             return False
         return value >= self.value if self.op == ">=" else value <= self.value
@@ -72,14 +65,14 @@ class DictStopper(Stopper):
 
     def __init__(self, criteria: dict[str, float]) -> None:
         for key, value in criteria.items():
-            if _number(value) is None:
+            if finite_float(value) is None:
                 raise ValueError(f"stop criterion {key!r} must be a finite number, got {value!r}")
         self.criteria = dict(criteria)
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when any field of ``criteria`` is at or above its value."""
         for key, limit in self.criteria.items():
-            value = _number(result.get(key))
+            value = finite_float(result.get(key))
             if value is not None and value >= limit:
                 return True
         return False
@@ -129,7 +122,7 @@ class PlateauStopper(Stopper):
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when the last ``num_results`` values vary less than ``std`` (after the grace period)."""
-        value = _number(result.get(self.metric))
+        value = finite_float(result.get(self.metric))
         if value is None:
             return False
         count = self._counts[trial_id] = self._counts.get(trial_id, 0) + 1
@@ -187,7 +180,7 @@ class ExperimentPlateauStopper(Stopper):
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """Track each trial's best value (never stops a single trial)."""
-        value = _number(result.get(self.metric))
+        value = finite_float(result.get(self.metric))
         if value is not None:
             self._record(trial_id, -value if self.mode == "min" else value)
         plateaued = len(self._top) >= self.top and statistics.pstdev(self._top.values()) <= self.std
@@ -225,7 +218,7 @@ class TimeoutStopper(Stopper):
     """Stop the whole experiment after ``timeout_s`` seconds of running (time before a resume counts)."""
 
     def __init__(self, timeout_s: float) -> None:
-        if _number(timeout_s) is None or timeout_s <= 0:
+        if finite_float(timeout_s) is None or timeout_s <= 0:
             raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
         self.timeout_s = float(timeout_s)
         self._elapsed_before = 0.0

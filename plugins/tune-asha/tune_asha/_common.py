@@ -7,45 +7,7 @@ import numbers
 from typing import Any
 
 import tunecore
-
-
-def check_number(name: str, value: Any, *, minimum: float = 0.0, strict: bool = True) -> float:
-    """``value`` as a float, raising ValueError unless it is a real number above (or at) ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if value < minimum or (strict and value == minimum):
-        raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
-    return float(value)
-
-
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    """``value`` unchanged, raising ValueError unless it is an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """``value`` unchanged, raising ValueError unless it is True or False."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return value
-
-
-def check_text(name: str, value: Any, *, optional: bool = False) -> str | None:
-    """``value`` unchanged, raising ValueError unless it is a non-empty string (or None when ``optional``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{name} must be a result field name (a non-empty string), got {value!r}")
-    return value
-
-
-def check_mode(value: Any) -> str | None:
-    """``value`` unchanged, raising ValueError unless it is None, ``"min"`` or ``"max"``."""
-    if value not in (None, "min", "max"):
-        raise ValueError(f'mode must be "min" or "max", got {value!r}')
-    return value
+from tunecore.options import check_mode, check_text
 
 
 class MetricScheduler(tunecore.Scheduler):

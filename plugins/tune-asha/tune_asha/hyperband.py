@@ -10,7 +10,8 @@ from typing import Any
 import attrs
 
 import tunecore
-from tune_asha._common import MetricScheduler, check_bool, check_number
+from tune_asha._common import MetricScheduler
+from tunecore.options import check_bool, check_number
 
 TOLERANCE = 1e-9
 """Slack for floor/ceil and comparisons of budgets computed in floating point."""

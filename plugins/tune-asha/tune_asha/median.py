@@ -12,7 +12,8 @@ from typing import Any
 import attrs
 
 import tunecore
-from tune_asha._common import MetricScheduler, check_bool, check_int, check_number
+from tune_asha._common import MetricScheduler
+from tunecore.options import check_bool, check_int, check_number
 
 
 @attrs.define

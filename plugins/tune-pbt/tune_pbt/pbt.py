@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tune_pbt._checks import check_factors, check_fraction
+from tune_pbt._checks import check_factors
 from tune_pbt.mutations import explore, parse_mutations
 from tune_pbt.scheduler import PopulationScheduler
+from tunecore.options import check_fraction
 
 
 class PopulationBasedTraining(PopulationScheduler):

@@ -26,7 +26,10 @@ from typing import Any
 import numpy as np
 
 import tunecore
-from tune_pbt._checks import (
+from tune_pbt.mutations import check_keys
+from tune_pbt.policy import PolicyLog, policy_record
+from tune_pbt.population import Exploit, Member, oriented, quantiles
+from tunecore.options import (
     check_bool,
     check_callable,
     check_fraction,
@@ -35,9 +38,6 @@ from tune_pbt._checks import (
     check_seed,
     check_text,
 )
-from tune_pbt.mutations import check_keys
-from tune_pbt.policy import PolicyLog, policy_record
-from tune_pbt.population import Exploit, Member, oriented, quantiles
 
 logger = logging.getLogger("tune_pbt")
 """Where skipped exploits are reported (at INFO level)."""
