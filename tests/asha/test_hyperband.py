@@ -104,6 +104,25 @@ def test_any_non_decreasing_time_attr(tmp_path):
     assert iterations(grid) == [{1: 1, 3: 2, 9: 3}[n] for n in EXPECTED]
 
 
+def test_a_trial_past_the_next_budget_is_judged_there_without_running_again(tmp_path):
+    # Ray's HyperBandScheduler: a promoted trial whose result is already at or past the next rung's budget is
+    # not resumed ("too far ahead"); it counts as arrived there. max_t 8, eta 2: budgets 1, 2, 4, 8 for the
+    # first bracket of 8 trials; tokens = step**2 = 1, 4, 9 jump from rung 2 straight past rung 4.
+    qs = [0.5, 0.2, 0.8, 0.1, 0.9, 0.4, 0.7, 0.3]
+    grid = run(tmp_path, "hyperband", {"time_attr": "tokens", "max_t": 8, "reduction_factor": 2}, qs)
+    # .1 .2 .3 .4 reach 2 (tokens 4, already past 4): .1 and .2 are judged at 4 at once and .1 alone runs on.
+    assert iterations(grid) == [1, 2, 1, 3, 1, 2, 1, 2]
+    assert max(r.metrics["tokens"] for r in grid) == 9  # the first result at or past max_t 8 ends the trial
+
+
+def test_a_trial_past_max_t_is_never_resumed(tmp_path):
+    # samples = 10 * step: every trial's first result is past max_t 9, so it is its last (Ray: a trial never
+    # continues past max_t), however the rungs in between are judged.
+    grid = run(tmp_path, "hyperband", {"time_attr": "samples", "max_t": 9}, QS)
+    assert iterations(grid) == [1] * len(QS)
+    assert {r.status for r in grid} == {"TERMINATED"}
+
+
 def test_without_stop_last_trials_the_winners_run_to_their_end(tmp_path):
     grid = run(tmp_path, "hyperband", {**OPTIONS, "stop_last_trials": False}, [{"q": 0.5, "steps": 12}])
     assert iterations(grid) == [12]

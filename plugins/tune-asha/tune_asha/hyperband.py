@@ -51,6 +51,8 @@ class Bracket:
     """Trials still in the race: not ended, not eliminated, not past the last rung."""
     arrived: dict[str, float] = attrs.field(factory=dict)
     """Live trials that reached the current rung, with their score there (insertion = arrival order)."""
+    reached: dict[str, float] = attrs.field(factory=dict)
+    """The ``time_attr`` of each trial in :attr:`arrived` when it arrived (it may be past later rungs)."""
     to_resume: list[str] = attrs.field(factory=list)
     """Trials promoted at the last completed rung that are paused, waiting to be resumed."""
     closed: bool = False
@@ -72,6 +74,7 @@ class Bracket:
         """The trial is out of the race (ended, failed, eliminated or done with the last rung)."""
         self.live.discard(trial_id)
         self.arrived.pop(trial_id, None)
+        self.reached.pop(trial_id, None)
         if trial_id in self.to_resume:
             self.to_resume.remove(trial_id)
 
@@ -80,16 +83,35 @@ class Bracket:
         """True when no trial will join and every live trial reached the current rung."""
         return self.closed and bool(self.live) and len(self.arrived) == len(self.live)
 
-    def promote(self, reduction_factor: float) -> list[str]:
-        """Keep the best ``max(1, floor(arrived / eta))`` (earlier arrival wins ties); the rest leave the race."""
+    def arrive(self, trial_id: str, time: float, score: float) -> None:
+        """The live trial reached the current rung's budget with this ``time_attr`` and score."""
+        self.arrived[trial_id] = score
+        self.reached[trial_id] = time
+
+    def promote(self, reduction_factor: float, stop_last_trials: bool) -> None:
+        """Keep the best ``max(1, floor(arrived / eta))`` (earlier arrival wins ties); the rest leave the race.
+
+        A kept trial already at or past the next budget does not run again: it arrives there at once (as in
+        Ray, "too far ahead"), or, at the last rung, leaves the race when ``stop_last_trials``. The others are
+        to be resumed.
+        """
         ranked = sorted(self.arrived, key=self.arrived.__getitem__, reverse=True)
         keep = max(1, math.floor(len(ranked) / reduction_factor + TOLERANCE))
         for trial_id in ranked[keep:]:
             self.leave(trial_id)
-        self.arrived = {}
+        arrived, reached = self.arrived, self.reached
+        self.arrived, self.reached, self.to_resume = {}, {}, []
         self.rung += 1
-        self.to_resume = ranked[:keep]
-        return self.to_resume
+        last = self.rung == len(self.budgets) - 1
+        for trial_id in ranked[:keep]:
+            if reached[trial_id] < self.budgets[self.rung] * (1 - TOLERANCE):
+                self.to_resume.append(trial_id)
+            elif not last:
+                self.arrive(trial_id, reached[trial_id], arrived[trial_id])
+            elif stop_last_trials:
+                self.leave(trial_id)
+            else:  # it runs to its own end
+                self.to_resume.append(trial_id)
 
 
 class HyperBandScheduler(MetricScheduler):
@@ -145,13 +167,12 @@ class HyperBandScheduler(MetricScheduler):
         if bracket.rung == len(bracket.budgets) - 1:
             bracket.leave(trial_id)
             return tunecore.STOP if self.stop_last_trials else tunecore.CONTINUE
-        bracket.arrived[trial_id] = score
-        if not bracket.rung_complete:
-            return tunecore.PAUSE
-        if trial_id in bracket.promote(self.reduction_factor):
+        bracket.arrive(trial_id, time, score)
+        self._advance(bracket)
+        if trial_id in bracket.to_resume:
             bracket.to_resume.remove(trial_id)  # it is running: no need to pause it
             return tunecore.CONTINUE
-        return tunecore.STOP
+        return tunecore.PAUSE if trial_id in bracket.arrived else tunecore.STOP
 
     def on_trial_complete(self, trial: tunecore.Trial, result: dict[str, Any] | None) -> None:
         """The trial leaves its bracket's race, which may complete the rung."""
@@ -206,8 +227,8 @@ class HyperBandScheduler(MetricScheduler):
             self._advance(bracket)
 
     def _advance(self, bracket: Bracket) -> None:
-        if bracket.rung_complete:
-            bracket.promote(self.reduction_factor)
+        while bracket.rung_complete:  # trials already past the next budget may complete it at once
+            bracket.promote(self.reduction_factor, self.stop_last_trials)
 
     def _promoted(self, paused: Sequence[tunecore.Trial]) -> tunecore.Trial | None:
         waiting = {trial.trial_id: trial for trial in paused}
