@@ -15,7 +15,7 @@ import attrs
 
 from tunecore.checkpoint import Checkpoint
 from tunecore.protocols import Action
-from tunecore.session import ReportChannel, Session, TrialContext, TrialInterrupt, activate
+from tunecore.session import ReportChannel, Session, TrialContext, TrialDone, TrialInterrupt, activate
 from tunecore.trainable import Trainable, _Wrapper
 
 COMPLETED = "completed"
@@ -95,6 +95,8 @@ class TrialRunner:
                     )
         except TrialInterrupt as interrupt:
             return TrialOutcome(STOPPED, action=interrupt.action)
+        except TrialDone:  # a function reported done=True: it ends there, as a class trainable does
+            pass
         except Exception:
             self._discard_instance()
             return TrialOutcome(ERRORED, error=traceback.format_exc())
@@ -114,7 +116,7 @@ class TrialRunner:
             done = bool(result.get("done", False))
             iteration = session.iteration + 1
             wants_checkpoint = (frequency and iteration % frequency == 0) or (done and launch.checkpoint_at_end)
-            session.report(result, checkpoint=self._save(instance) if wants_checkpoint else None)
+            session.report(result, checkpoint=self._save(instance) if wants_checkpoint else None, final=done)
             if done:
                 return
 

@@ -62,6 +62,13 @@ class TrialInterrupt(BaseException):
         self.action = action
 
 
+class TrialDone(BaseException):
+    """Raised from ``report()`` after delivering a result with ``done=True``: the trial ends there, completed.
+
+    Like :class:`TrialInterrupt` it derives from BaseException, so that a trainable cannot go on reporting.
+    """
+
+
 class Session:
     """The state of one running trial on the process or thread that runs it."""
 
@@ -80,7 +87,10 @@ class Session:
         self._last_time = time.monotonic()
 
     def report(self, metrics: dict[str, Any], checkpoint: Checkpoint | None = None, *, final: bool = False) -> None:
-        """Record one result (and checkpoint); raise TrialInterrupt if the trial must stop now."""
+        """Record one result (and checkpoint); raise TrialInterrupt if the trial must stop now.
+
+        A result with ``done=True`` (unless ``final``: the trainable has returned) raises TrialDone once delivered.
+        """
         if not isinstance(metrics, dict):
             raise TypeError(f"tunecore.report() needs a dict of metrics, got {type(metrics).__name__}")
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
@@ -106,6 +116,8 @@ class Session:
         action = self.channel.report(self.context.trial_id, result, stored)
         if action is not Action.CONTINUE and not done:
             raise TrialInterrupt(action)
+        if done and not final:
+            raise TrialDone
 
 
 _local = threading.local()
@@ -135,8 +147,9 @@ def report(metrics: dict[str, Any], *, checkpoint: Checkpoint | None = None) -> 
     """Report a result of the running trial, optionally with a checkpoint to resume from.
 
     Adds ``training_iteration``, ``time_this_iter_s``, ``time_total_s``, ``timestamp``, ``trial_id`` and
-    ``done``. When the scheduler decided to stop or pause the trial after an earlier result, this raises an
-    internal exception (a BaseException) that ends the trainable; do not catch it.
+    ``done``. A result with ``"done": True`` is the trial's last: this records it and then ends the trainable.
+    That, and a scheduler's decision to stop or pause the trial after an earlier result, raise an internal
+    exception (a BaseException) that ends the trainable; do not catch it.
     """
     _require_session("report").report(metrics, checkpoint)
 

@@ -299,6 +299,30 @@ def test_a_raising_trainable_errors_while_others_complete(start: Start, tmp_path
     assert handler.ends["after"] == handler.ends["after2"] == ("completed", None)
 
 
+def test_a_traceback_shows_the_file_line_and_source_of_a_trainable_shipped_by_value(
+    start: Start, tmp_path: Path
+) -> None:
+    executor, handler = start(trainable, num_workers=1, num_cpus=1)  # this module travels by value
+    launch(executor, "bad", {"mode": "raise"}, tmp_path)
+    finish(executor)
+    error = handler.ends["bad"][1]
+    assert error is not None and "<dynamic-code>" not in error
+    line = next(n for n, text in enumerate(Path(__file__).read_text().splitlines(), 1) if "raise ValueError(" in text)
+    assert f'File "{__file__}", line {line}, in trainable\n    raise ValueError("boom from the trainable")' in error
+
+
+def test_a_traceback_shows_the_file_line_and_source_of_a_file_reference(start: Start, tmp_path: Path) -> None:
+    source = tmp_path / "failing_train.py"
+    source.write_text("def helper(x):\n    return 1 / x\n\n\ndef train(config):\n    helper(config['x'])\n")
+    executor, handler = start(resolve_reference(f"{source}:train"), num_workers=1, num_cpus=1)
+    launch(executor, "bad", {"x": 0}, tmp_path)
+    finish(executor)
+    error = handler.ends["bad"][1]
+    assert error is not None and error.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert f"File \"{source}\", line 6, in train\n    helper(config['x'])" in error
+    assert f'File "{source}", line 2, in helper\n    return 1 / x' in error
+
+
 def test_a_worker_killed_mid_trial_errors_and_is_replaced(start: Start, tmp_path: Path) -> None:
     executor, handler = start(trainable, num_workers=2, num_cpus=2)
     pidfile = tmp_path / "pid"

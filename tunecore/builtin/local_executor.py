@@ -7,7 +7,10 @@ multiplexes every worker's pipe and process handle in one event loop (:meth:`Loc
 
 from __future__ import annotations
 
+import io
 import itertools
+import linecache
+import marshal
 import math
 import numbers
 import os
@@ -19,21 +22,22 @@ import sys
 import threading
 import time
 import types
+from collections import ChainMap
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import cloudpickle
 
 from tunecore.errors import ConfigError, TuneError
 from tunecore.protocols import Action, Executor, ExecutorHandler
+from tunecore.references import USER_MODULE_PREFIX
 from tunecore.runner import ERRORED, STOPPED, TrialLaunch
 from tunecore.trainable import trial_resources, unwrap
-from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP
+from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP, restore_code
 
 _EPS = 1e-9
 _INLINE_INIT_BYTES = 60_000  # below a pipe's buffer: written at once without waiting for the worker
-_USER_MODULE_PREFIX = "tunecore_user_"  # modules loaded from a file by tunecore.references
 
 
 @attrs.define(eq=False)
@@ -189,7 +193,7 @@ class LocalExecutor(Executor):
         try:
             data = pickle.dumps(message, PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a function in the config
-            data = cloudpickle.dumps(message, PROTOCOL)
+            data = _dumps(message)
         self._send_bytes(slot.worker, data)
 
     def process(self, timeout: float) -> None:
@@ -473,9 +477,9 @@ def _gpu_layout(gpu: float, num_gpus: float, visible: list[str] | None) -> list[
 
 def _pickle_trainable(trainable: Any) -> bytes:
     """Cloudpickle ``trainable``, by value for modules loaded from a file (workers cannot import them)."""
-    names = {name for name in list(sys.modules) if name.startswith(_USER_MODULE_PREFIX)}
+    names = {name for name in list(sys.modules) if name.startswith(USER_MODULE_PREFIX)}
     module_name = getattr(unwrap(trainable), "__module__", None)
-    if isinstance(module_name, str) and module_name.startswith(_USER_MODULE_PREFIX):
+    if isinstance(module_name, str) and module_name.startswith(USER_MODULE_PREFIX):
         names.add(module_name)
     registered = set(cloudpickle.list_registry_pickle_by_value())
     added = [
@@ -484,7 +488,7 @@ def _pickle_trainable(trainable: Any) -> bytes:
     for module in added:
         cloudpickle.register_pickle_by_value(module)
     try:
-        return cloudpickle.dumps(trainable, protocol=PROTOCOL)
+        return _dumps(trainable)
     except Exception as exc:
         raise TuneError(
             f"the trainable cannot be sent to worker processes: {type(exc).__name__}: {exc}. Objects such as "
@@ -493,6 +497,30 @@ def _pickle_trainable(trainable: Any) -> bytes:
     finally:
         for module in added:
             cloudpickle.unregister_pickle_by_value(module)
+
+
+def _reduce_code(code: types.CodeType) -> tuple[Any, tuple[bytes, list[str] | None]]:
+    """Ship a code object whole (cloudpickle renames its file ``<dynamic-code>``): worker tracebacks then
+    show the user's file, line and source line. Workers run the same interpreter, so marshal fits; the source
+    of a file that is not on disk (a notebook cell) travels along from :mod:`linecache`."""
+    filename = code.co_filename
+    lines = None if os.path.isfile(filename) else linecache.getlines(filename)
+    return restore_code, (marshal.dumps(code), lines or None)
+
+
+class _SourceKeepingPickler(cloudpickle.Pickler):
+    """cloudpickle, but code objects pickled by value keep their file name (see :func:`_reduce_code`)."""
+
+    dispatch_table: ClassVar[ChainMap[Any, Any]] = ChainMap(
+        {types.CodeType: _reduce_code}, cloudpickle.Pickler.dispatch_table
+    )
+
+
+def _dumps(obj: Any) -> bytes:
+    """Cloudpickle ``obj`` for a worker, keeping where its functions' code comes from."""
+    buffer = io.BytesIO()
+    _SourceKeepingPickler(buffer, protocol=PROTOCOL).dump(obj)
+    return buffer.getvalue()
 
 
 def _tunecore_root() -> str:
