@@ -131,7 +131,7 @@ def experiment_from_data(
         raise ConfigError(f"{source}: 'trainable' is missing; add e.g. trainable = \"my_module:train\"")
     try:
         trainable = resolve_reference(data["trainable"], base_dir)
-        param_space = _param_space(data.get("param_space", {}), source)
+        param_space = _param_space(data.get("param_space", {}))
         tune = TuneConfig(**{key: data[key] for key in _TUNE_KEYS if key in data})
         run = RunConfig(
             **{key: data[key] for key in _RUN_KEYS if key in data},
@@ -154,11 +154,11 @@ def _check_keys(data: Mapping[str, Any], source: str) -> None:
             raise ConfigError(f"{source}: '{key}' must be {expected}; got {_describe(value)}")
 
 
-def _param_space(data: dict[str, Any], source: str) -> dict[str, Any]:
+def _param_space(data: dict[str, Any]) -> dict[str, Any]:
     try:
         return space_from_data(data)
     except SpaceError as exc:
-        raise ConfigError(f"{source}: in [param_space]: {exc}") from exc
+        raise ConfigError(f"in [param_space]: {exc}") from exc  # the caller adds the file's name
 
 
 def _section(cls: type, key: str, data: Mapping[str, Any], source: str) -> Any:

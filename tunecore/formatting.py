@@ -22,6 +22,21 @@ def flatten_dict(result: dict[str, Any], sep: str = "/") -> dict[str, Any]:
     return flat
 
 
+def result_field(result: dict[str, Any] | None, key: str, default: Any = None) -> Any:
+    """``result[key]``, else the nested value a key written ``"outer/inner"`` names (the key of that value in
+    :func:`flatten_dict`), else ``default``."""
+    if not result:
+        return default
+    if key in result:
+        return result[key]
+    node: Any = result
+    for part in key.split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
 def format_value(value: Any, width: int = 24) -> str:
     """A short text for a value: floats with 4 significant digits, long texts cut with ``…``."""
     if isinstance(value, bool) or value is None:

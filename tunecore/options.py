@@ -79,3 +79,38 @@ def check_callable(name: str, value: Any) -> Any:
     if value is not None and not callable(value):
         raise ValueError(f"{name} must be a function (or None), got {value!r}")
     return value
+
+
+def check_single_metric(
+    component: str,
+    metric: Any,
+    mode: Any,
+    *,
+    own_metric: str | None = None,
+    own_mode: str | None = None,
+    hint: str = "",
+) -> tuple[str | None, str | None]:
+    """The one ``(metric, mode)`` a single-objective component ranks by: its own options, else the experiment's.
+
+    ``metric`` and ``mode`` are what ``setup`` received (lists in a multi-objective experiment); ``own_metric``
+    and ``own_mode`` are the component's options (None when not given). With several experiment metrics, the
+    component's own metric is required, and its mode is the matching experiment mode unless ``own_mode`` is
+    given. Raises ValueError naming ``component`` (e.g. ``"the plateau stopper"``) and saying how to fix it
+    (``hint``, when given, is added: another way out, such as a multi-objective alternative).
+    Either value of the result may be None: whether that is acceptable is for the component to say.
+    """
+    if not isinstance(metric, list):
+        return own_metric if own_metric is not None else metric, own_mode if own_mode is not None else mode
+    if own_metric is None:
+        raise ValueError(
+            f"{component} takes one metric, but the experiment has several ({metric!r}): give the component"
+            f" its own 'metric' option (e.g. metric={metric[0]!r}), or use it in a single-metric experiment{hint}"
+        )
+    if own_mode is not None:
+        return own_metric, own_mode
+    if own_metric not in metric or not isinstance(mode, list) or len(mode) != len(metric):
+        raise ValueError(
+            f"{component}'s metric {own_metric!r} is not one of the experiment's metrics {metric!r}, whose modes"
+            " do not say how to rank it: give the component its own 'mode' option too, 'min' or 'max'"
+        )
+    return own_metric, mode[metric.index(own_metric)]

@@ -15,10 +15,13 @@ import inspect
 import itertools
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
+
+from tunecore.suggest import did_you_mean
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +36,7 @@ __all__ = [
     "Parameter",
     "SpaceError",
     "Spec",
+    "call_sample_from",
     "choice",
     "flatten",
     "generate_variants",
@@ -41,6 +45,7 @@ __all__ = [
     "grid_search",
     "lograndint",
     "loguniform",
+    "point_values",
     "qlograndint",
     "qloguniform",
     "qrandint",
@@ -593,6 +598,77 @@ def flatten(config: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def point_values(space: dict[str, Any], point: Any, where: str = "the point") -> dict[str, Any]:
+    """The parameter values of ``point``, a (possibly partial) config of ``space``, by ``"a/b"`` name.
+
+    What searchers do with ``points_to_evaluate``. ``point`` is nested like a config, or uses ``"a/b"`` names;
+    a parameter's value is taken whole (a choice of tables gives a table). It may hold the space's constants,
+    as an earlier ``Result.config`` does: they are dropped, with a warning naming the key and both values when
+    the point's differs (trials get the space's). Anything else is a SpaceError starting with ``where``.
+    """
+    _check_space(space)
+    if not isinstance(point, Mapping):
+        raise SpaceError(f"{where} must be a dict of parameter values, got {type(point).__name__}: {point!r}")
+    params = {p.path: p.name for p in walk_space(space)}
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    for path, value, node in _point_items(space, point, (), where):
+        if path in params:
+            values[_name(path)] = value
+        elif node is _ABSENT:
+            unknown.append(_name(path))
+        elif _as_lists(_plain(value)) != _as_lists(_plain(node)):
+            warnings.warn(
+                f"{where}: {_name(path)!r} is {value!r}, but the search space has the constant {node!r} there:"
+                f" trials get {node!r} (change the space to try another value)",
+                UserWarning,
+                stacklevel=4,
+            )
+    if unknown:
+        names = list(params.values())
+        raise SpaceError(f"{where} has {unknown}, which are not parameters of the space: parameters are {names}")
+    return values
+
+
+_ABSENT = object()  # a point's key the space does not have
+
+
+def _point_items(space_node: Any, point: Mapping[Any, Any], path: KeyPath, where: str) -> Iterator[tuple]:
+    """``(path, value, space_node)`` for each leaf of ``point``, matched against the space (_ABSENT: no match)."""
+    for key, value in point.items():
+        node, full = space_node, path
+        for part in key.split("/") if isinstance(key, str) else (key,):
+            index = _key(node, part) if isinstance(node, list) and str(part).isdigit() else part
+            full = (*full, index)
+            if isinstance(node, dict) and index in node:
+                node = node[index]
+            elif isinstance(node, list) and isinstance(index, int) and 0 <= index < len(node):
+                node = node[index]
+            else:
+                node = _ABSENT
+                break
+        if node is _ABSENT or isinstance(node, Domain) or not any(True for _ in _domains(node, full)):
+            yield full, value, node
+        elif isinstance(value, Mapping) and isinstance(node, dict):
+            yield from _point_items(node, value, full, where)
+        elif isinstance(value, list) and isinstance(node, list):
+            yield from _point_items(node, dict(enumerate(value)), full, where)
+        else:
+            raise SpaceError(
+                f"{where}: {_name(full)!r} holds parameters of the space, got {value!r}: give a"
+                f" {'table' if isinstance(node, dict) else 'list'} of their values (or use 'a/b' names)"
+            )
+
+
+def _as_lists(value: Any) -> Any:
+    """``value`` with tuples as lists, to compare a constant with its JSON round trip."""
+    if isinstance(value, (list, tuple)):
+        return [_as_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    return value
+
+
 def unflatten(values: Mapping[str, Any], space: dict[str, Any], rng: np.random.Generator | None = None) -> dict:
     """Rebuild the full nested config of ``space`` (constants included) from ``{name: value}``.
 
@@ -737,15 +813,10 @@ def _run_functions(config: dict[str, Any], pending: list[tuple[KeyPath, Function
         waiting: list[tuple[KeyPath, Function, KeyPath]] = []
         for path, function in pending:
             try:
-                value = _plain(function.sample(rng, Spec(config=view, rng=rng, path=path)))
+                value = _call(function, view, rng, path)
             except _Unresolved as exc:
                 waiting.append((path, function, exc.path))
                 continue
-            except Exception as exc:
-                raise SpaceError(
-                    f"{_name(path)!r}: the sample_from function raised {type(exc).__name__}: {exc} "
-                    "(fix the function; the original error is chained)"
-                ) from exc
             set_path(config, path, value)
         if len(waiting) == len(pending):
             names = [repr(_name(path)) for path, _, _ in waiting]
@@ -757,6 +828,30 @@ def _run_functions(config: dict[str, Any], pending: list[tuple[KeyPath, Function
                 "make at least one of them depend only on values that are not sample_from"
             )
         pending = [(path, function) for path, function, _ in waiting]
+
+
+def _call(function: Function, view: _ConfigView, rng: np.random.Generator, path: KeyPath) -> Any:
+    """``function``'s value as plain data; its errors (but :class:`_Unresolved`) as a SpaceError naming ``path``."""
+    try:
+        return _plain(function.sample(rng, Spec(config=view, rng=rng, path=path)))
+    except _Unresolved:
+        raise
+    except Exception as exc:
+        raise SpaceError(
+            f"{_name(path)!r}: the sample_from function raised {type(exc).__name__}: {exc} "
+            "(fix the function; the original error is chained)"
+        ) from exc
+
+
+def call_sample_from(
+    function: Function, config: dict[str, Any], rng: np.random.Generator, path: KeyPath | str = ()
+) -> Any:
+    """The value of a ``sample_from`` domain for an already resolved ``config`` (its ``spec.config``, read-only).
+
+    For components that recompute one value of an existing config (PBT's explore step). ``path`` is where the
+    value goes (``spec.path``); an error of the function is a SpaceError naming it, with the error chained.
+    """
+    return _call(function, _ConfigView(config, ()), rng, _parts(path))
 
 
 def grid_points(space: dict[str, Any]) -> list[dict[KeyPath, Any]]:
@@ -817,6 +912,16 @@ def _is_domain_like(obj: Any) -> bool:
     return isinstance(obj, Mapping) and len(obj) == 1 and next(iter(obj)) in _DATA_KEYS
 
 
+def _misspelt_domain(obj: Any) -> str:
+    """``" Did you mean 'uniform'?"`` for a one-key table of arguments whose key is close to a domain's name."""
+    if not (isinstance(obj, Mapping) and len(obj) == 1) or _is_domain_like(obj):
+        return ""
+    ((key, args),) = obj.items()
+    if not isinstance(key, str) or not isinstance(args, (list, Mapping)):
+        return ""
+    return did_you_mean(key, _DATA_KEYS)
+
+
 def space_to_data(space: dict[str, Any]) -> dict[str, Any]:
     """The space as plain JSON/TOML-friendly data: each domain becomes ``{constructor: [args]}``."""
     _check_space(space)
@@ -826,7 +931,7 @@ def space_to_data(space: dict[str, Any]) -> dict[str, Any]:
 def _to_data(obj: Any, path: KeyPath) -> Any:
     if isinstance(obj, Domain):
         return _domain_to_data(obj, path)
-    if _is_domain_like(obj):
+    if _is_domain_like(obj) or _misspelt_domain(obj):
         if any(True for _ in _domains(obj, path)):
             raise SpaceError(
                 f"{_name(path)!r}: a table whose only key is {next(iter(obj))!r} reads back as a domain: "
@@ -889,6 +994,13 @@ def _from_data(obj: Any, path: KeyPath) -> Any:
         ((name, args),) = obj.items()
         return copy.deepcopy(args) if name == "const" else _domain_from_data(name, args, path)
     if isinstance(obj, Mapping):
+        suggestion = _misspelt_domain(obj)
+        if suggestion:
+            (key,) = obj
+            raise SpaceError(
+                f"{_name(path)!r}: {key!r} is not a domain.{suggestion} (A table whose only key is {key!r} is"
+                f" taken for a misspelt domain: for a constant table, write {{ const = {{ {key} = ... }} }}.)"
+            )
         return {key: _from_data(value, (*path, key)) for key, value in obj.items()}
     if isinstance(obj, list):
         return [_from_data(value, (*path, index)) for index, value in enumerate(obj)]

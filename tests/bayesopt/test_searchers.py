@@ -190,8 +190,13 @@ def test_several_metrics_only_for_optuna(name):
         searcher.setup(SPACE, ["loss", "time"], ["min", "max"], 0, -1)
         assert searcher.metrics == ["loss", "time"]
         return
-    with pytest.raises(tunecore.ConfigError, match=f"searcher '{name}' optimises a single metric.*'optuna'"):
+    with pytest.raises(ValueError, match=f"the {name} searcher takes one metric.*'metric' option.*'optuna'"):
         searcher.setup(SPACE, ["loss", "time"], ["min", "max"], 0, -1)
+    with pytest.raises(tunecore.ConfigError, match=f"searcher '{name}' optimises a single metric.*'optuna'"):
+        make(name, metric=["loss", "time"], mode=["min", "max"]).setup(SPACE, None, None, 0, -1)
+    searcher = make(name, metric="time")  # its own metric picks one of the experiment's, and that metric's mode
+    searcher.setup(SPACE, ["loss", "time"], ["min", "max"], 0, -1)
+    assert (searcher.metrics, searcher.modes) == (["time"], ["max"])
 
 
 def test_space_without_parameters(name):

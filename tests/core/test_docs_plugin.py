@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -52,3 +53,17 @@ def test_documented_plugin_appears_in_the_cli(patience_site):
         [sys.executable, "-m", "tunecore", "plugins"], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert re.search(r"^  patience +tune-patience 0\.1\.0 +Stop a trial that stopped improving$", output, re.M)
+
+
+def documented_stopper() -> type:
+    blocks = dict(FILE_BLOCK.findall(DOC.read_text()))
+    namespace: dict = {"__name__": "tune_patience.plugin"}
+    exec(compile(blocks["tune-patience/tune_patience/plugin.py"], str(DOC), "exec"), namespace)
+    return namespace["PatienceStopper"]
+
+
+def test_documented_stopper_counts_nan_and_missing_values_as_no_improvement():
+    stopper = documented_stopper()(patience=2)
+    stopper.setup(metric="loss", mode="min")
+    results = [{"loss": math.nan}, {"loss": 3.0}, {}, {"loss": 2.0}, {"loss": math.nan}, {"loss": 2.5}]
+    assert [stopper.should_stop("t1", r) for r in results] == [False, False, False, False, False, True]

@@ -531,7 +531,7 @@ def test_space_from_data_accepts_defaults_omitted_and_keywords():
         "c": {"randn": []},
         "d": {"choice": {"categories": ["x", "y"]}},
         "e": {"qlograndint": [1, 100, 5, 10]},
-        "t": {"logunifrom": [1, 2]},  # not a domain name: a nested table
+        "t": {"const": {"logunifrom": [1, 2]}},  # near a domain name: a constant table only when marked so
     }
     assert space_from_data(data) == {
         "a": loguniform(1e-4, 0.1),

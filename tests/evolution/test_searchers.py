@@ -175,7 +175,7 @@ def test_points_to_evaluate_come_first_partial_ones_filled(cls):
     first, second, *_ = drive(searcher, 6)
     assert first == {**points[0], "opt": {"momentum": 0.9, "name": "sgd"}}
     assert second["lr"] == 0.001 and second["opt"]["name"] == "sgd"
-    with pytest.raises(tunecore.SpaceError, match="'nope' is not a parameter"):
+    with pytest.raises(tunecore.SpaceError, match=r"points_to_evaluate\[0\] has \['nope'\], which are not parameters"):
         made(cls, points_to_evaluate=[{"nope": 1}])
 
 
@@ -200,8 +200,11 @@ def test_metric_and_mode_from_options_or_setup_else_a_clear_error(cls):
         cls().setup(SPACE, None, None, 0, 1)
     with pytest.raises(ValueError, match="needs a mode"):
         cls(metric="acc").setup(SPACE, None, None, 0, 1)
-    with pytest.raises(ValueError, match="optimises one metric"):
+    with pytest.raises(ValueError, match=f"the {cls.name} searcher takes one metric.*'optuna'"):
         cls().setup(SPACE, ["a", "b"], ["min", "max"], 0, 1)
+    searcher = cls(metric="b")  # its own metric picks one of the experiment's, and that metric's mode
+    searcher.setup(SPACE, ["a", "b"], ["min", "max"], 0, 1)
+    assert (searcher.metric, searcher.mode) == ("b", "max")
 
 
 @pytest.mark.parametrize(

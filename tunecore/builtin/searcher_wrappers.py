@@ -137,8 +137,9 @@ class Repeater(Searcher):
     ``"__trial_index__": 0 .. repeat-1``. Once every trial of a group completed, the wrapped searcher's
     ``on_trial_complete`` is called once, with the group's first trial id and the result of the group's
     last successful trial whose metric is replaced by the mean of the metric over the successful trials
-    (NaN and missing values ignored; NaN when none has one). Errored trials are left out; if all errored,
-    it is told ``error=True``. Intermediate results are not passed on (the repeats' curves would mix).
+    (NaN and missing values ignored; NaN when none has one; each metric, when there are several). Errored
+    trials are left out; if all errored, it is told ``error=True``. Intermediate results are not passed on
+    (the repeats' curves would mix).
 
     ``num_samples`` counts trials: the wrapped searcher is set up with ``ceil(num_samples / repeat)``
     (-1 stays -1), so give a multiple of ``repeat`` to complete every group.
@@ -212,10 +213,11 @@ class Repeater(Searcher):
         if not reported:
             return None
         merged = {**reported[-1], "trial_id": key}
-        if self.metric:
-            values = [_number(res.get(self.metric)) for res in reported]
+        metrics = self.metric if isinstance(self.metric, list) else [self.metric] if self.metric else []
+        for metric in metrics:  # several in a multi-objective experiment: each is averaged
+            values = [_number(res.get(metric)) for res in reported]
             finite = [v for v in values if v is not None]
-            merged[self.metric] = sum(finite) / len(finite) if finite else math.nan
+            merged[metric] = sum(finite) / len(finite) if finite else math.nan
         return merged
 
     def save(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunecore.protocols import FINISHED, Searcher
-from tunecore.space import flatten, grid_points, sample_config
+from tunecore.space import grid_points, point_values, sample_config, walk_space
 
 
 class RandomSearcher(Searcher):
@@ -13,7 +13,10 @@ class RandomSearcher(Searcher):
 
     The experiment asks for ``num_samples`` x (number of grid points) configs: the whole grid, repeated
     ``num_samples`` times, non-grid values sampled afresh each time. ``points_to_evaluate`` (possibly
-    partial configs; missing values are sampled) are proposed first and count towards that total.
+    partial configs; missing values are sampled) are proposed first, each as one of the ``num_samples``: as
+    in Ray Tune, a point runs at every grid point of the grid values it does not set itself (a point that
+    sets every grid key runs once). They may hold the space's constants (an earlier ``Result.config``): see
+    :func:`tunecore.space.point_values`.
     """
 
     def __init__(self, points_to_evaluate: list[dict[str, Any]] | None = None) -> None:
@@ -21,7 +24,8 @@ class RandomSearcher(Searcher):
             isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
         ):
             raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
-        self.points_to_evaluate = [flatten(point) for point in points_to_evaluate or []]
+        self.points_to_evaluate = list(points_to_evaluate or [])
+        self._points: list[dict[str, Any]] = []
         self._count = 0
         self._total = -1
         self._grid: list[dict[Any, Any]] = [{}]
@@ -37,18 +41,29 @@ class RandomSearcher(Searcher):
         super().setup(space, metric, mode, seed, num_samples)
         self._space = space
         self._grid = grid_points(space)
-        self._total = -1 if num_samples == -1 else num_samples * len(self._grid)
         self._rng = np.random.default_rng(seed)
-        for point in self.points_to_evaluate:  # fail at setup, not in the middle of the run
-            sample_config(space, np.random.default_rng(0), {**self._grid[0], **point})
+        points = [  # fail at setup, not in the middle of the run
+            point_values(space, point, f"points_to_evaluate[{index}]")
+            for index, point in enumerate(self.points_to_evaluate)
+        ]
+        if num_samples != -1:
+            points = points[:num_samples]  # each point is one of the samples
+        names = {param.path: param.name for param in walk_space(space)}
+        named_grid = [{names[path]: value for path, value in grid_point.items()} for grid_point in self._grid]
+        self._points = [fixed for point in points for fixed in _over_the_grid(named_grid, point)]
+        for fixed in self._points:
+            sample_config(space, np.random.default_rng(0), fixed)
+        samples_left = -1 if num_samples == -1 else num_samples - len(points)
+        self._total = -1 if samples_left == -1 else len(self._points) + samples_left * len(self._grid)
 
     def suggest(self, trial_id: str) -> dict[str, Any] | object:
-        """The next point to evaluate, else the next grid point with fresh random values."""
+        """The next point to evaluate (at each of its grid points), else the next grid point, sampled afresh."""
         if self._total != -1 and self._count >= self._total:
             return FINISHED
-        fixed = dict(self._grid[self._count % len(self._grid)])
-        if self._count < len(self.points_to_evaluate):
-            fixed.update(self.points_to_evaluate[self._count])
+        if self._count < len(self._points):
+            fixed = dict(self._points[self._count])
+        else:
+            fixed = dict(self._grid[(self._count - len(self._points)) % len(self._grid)])
         self._count += 1
         return sample_config(self._space, self._rng, fixed)
 
@@ -60,3 +75,13 @@ class RandomSearcher(Searcher):
         """Continue the same sequence of configs."""
         self._count = state["count"]
         self._rng.bit_generator.state = state["rng"]
+
+
+def _over_the_grid(grid: list[dict[str, Any]], point: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fixed values (by ``"a/b"`` name) of one point at every grid point, once per distinct combination."""
+    combined: list[dict[str, Any]] = []
+    for grid_point in grid:
+        fixed = {**grid_point, **point}
+        if fixed not in combined:
+            combined.append(fixed)
+    return combined

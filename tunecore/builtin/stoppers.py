@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import statistics
 import time
@@ -9,8 +10,18 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from tunecore.options import finite_float
+from tunecore.errors import ConfigError
+from tunecore.formatting import flatten_dict, result_field
+from tunecore.options import (
+    check_int,
+    check_mode,
+    check_number,
+    check_single_metric,
+    check_text,
+    finite_float,
+)
 from tunecore.protocols import Stopper
+from tunecore.suggest import did_you_mean, listing
 
 _OPERATORS = (">=", "<=")
 
@@ -40,17 +51,15 @@ class ThresholdStopper(Stopper):
     def __init__(self, value: float, metric: str | None = None, op: str | None = None) -> None:
         if op is not None and op not in _OPERATORS:
             raise ValueError(f"op must be '>=' or '<=', got {op!r}")
-        if finite_float(value) is None:
-            raise ValueError(f"value must be a finite number, got {value!r}")
-        self.value = float(value)
-        self._metric_option, self._op_option = metric, op
+        self.value = check_number("value", value, minimum=-math.inf, strict=False)
+        self._metric_option, self._op_option = check_text("metric", metric, optional=True), op
         self.op = op
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and, from its mode, the comparison when not given."""
-        super().setup(metric, mode)
-        self.metric = _require_metric("threshold", self._metric_option or metric)
-        self.op = self._op_option or ("<=" if mode == "min" else ">=")
+        metric, self.mode = check_single_metric("the threshold stopper", metric, mode, own_metric=self._metric_option)
+        self.metric = _require_metric("threshold", metric)
+        self.op = self._op_option or ("<=" if self.mode == "min" else ">=")
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when the trial's metric crossed the threshold."""
@@ -61,21 +70,39 @@ class ThresholdStopper(Stopper):
 
 
 class DictStopper(Stopper):
-    """Ray Tune's ``stop={"metric": value}``: stop a trial once any named field reaches its value (>=)."""
+    """Ray Tune's ``stop={"metric": value}``: stop a trial once any named field reaches its value (>=).
+
+    Every result must have every field (nested results match ``"a/b"`` keys, as in Ray): a field a result
+    lacks, a typo say, is an error that lists the fields the result has.
+    """
 
     def __init__(self, criteria: dict[str, float]) -> None:
         for key, value in criteria.items():
+            check_text("a RunConfig.stop key", key)
             if finite_float(value) is None:
                 raise ValueError(f"stop criterion {key!r} must be a finite number, got {value!r}")
         self.criteria = dict(criteria)
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
-        """True when any field of ``criteria`` is at or above its value."""
+        """True when any field of ``criteria`` is at or above its value; ConfigError when a field is missing."""
+        stop = False
         for key, limit in self.criteria.items():
-            value = finite_float(result.get(key))
-            if value is not None and value >= limit:
-                return True
-        return False
+            value = result_field(result, key, _MISSING)
+            if value is _MISSING:
+                fields = flatten_dict(result)
+                raise ConfigError(
+                    f"RunConfig.stop has {key!r}, which is not in the result of trial {trial_id};"
+                    f" it has: {listing(fields)}.{did_you_mean(key, fields)}"
+                    " Stop on a field every result reports (a nested field as 'outer/inner')."
+                )
+            value = finite_float(value)
+            stop = stop or (value is not None and value >= limit)
+        return stop
+
+
+_MISSING = object()
+
+
 
 
 class FunctionStopper(Stopper):
@@ -84,6 +111,19 @@ class FunctionStopper(Stopper):
     def __init__(self, func: Callable[[str, dict[str, Any]], bool]) -> None:
         if not callable(func):
             raise ValueError(f"a stop function must be callable, got {type(func).__name__}")
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):  # no signature to read (some builtins): trust it
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind("t00001", {})
+            except TypeError:
+                name = getattr(func, "__qualname__", type(func).__name__)
+                raise ValueError(
+                    f"a stop function must take (trial_id, result), but {name}{signature} does not:"
+                    " write def stop(trial_id, result): ... returning True to stop the trial"
+                ) from None
         self.func = func
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
@@ -103,22 +143,22 @@ class PlateauStopper(Stopper):
         metric_threshold: float | None = None,
         mode: str | None = None,
     ) -> None:
-        if num_results < 2:
-            raise ValueError(f"num_results must be at least 2, got {num_results}")
-        if std < 0:
-            raise ValueError(f"std must be >= 0, got {std}")
-        if mode not in (None, "min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        self.std, self.num_results, self.grace_period = std, num_results, grace_period
-        self.metric_threshold = metric_threshold
-        self._metric_option, self._mode_option = metric, mode
+        self.std = check_number("std", std, strict=False)
+        self.num_results = check_int("num_results", num_results, minimum=2)
+        self.grace_period = check_int("grace_period", grace_period, minimum=0)
+        self.metric_threshold = (
+            None if metric_threshold is None else check_number("metric_threshold", metric_threshold, minimum=-math.inf)
+        )
+        self._metric_option, self._mode_option = check_text("metric", metric, optional=True), check_mode(mode)
         self._history: dict[str, deque[float]] = {}
         self._counts: dict[str, int] = {}
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
-        self.metric = _require_metric("plateau", self._metric_option or metric)
-        self.mode = self._mode_option or mode or "min"
+        metric, mode = check_single_metric(
+            "the plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        )
+        self.metric, self.mode = _require_metric("plateau", metric), mode or "min"
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when the last ``num_results`` values vary less than ``std`` (after the grace period)."""
@@ -161,22 +201,20 @@ class ExperimentPlateauStopper(Stopper):
         mode: str | None = None,
         patience: int = 0,
     ) -> None:
-        if top < 2:
-            raise ValueError(f"top must be at least 2, got {top}")
-        if mode not in (None, "min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if patience < 0:
-            raise ValueError(f"patience must be >= 0, got {patience}")
-        self.std, self.top, self.patience = std, top, patience
-        self._metric_option, self._mode_option = metric, mode
+        self.std = check_number("std", std, strict=False)
+        self.top = check_int("top", top, minimum=2)
+        self.patience = check_int("patience", patience, minimum=0)
+        self._metric_option, self._mode_option = check_text("metric", metric, optional=True), check_mode(mode)
         self._best: dict[str, float] = {}
         self._top: dict[str, float] = {}
         self._flat_results = 0
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
-        self.metric = _require_metric("experiment_plateau", self._metric_option or metric)
-        self.mode = self._mode_option or mode or "min"
+        metric, mode = check_single_metric(
+            "the experiment_plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        )
+        self.metric, self.mode = _require_metric("experiment_plateau", metric), mode or "min"
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """Track each trial's best value (never stops a single trial)."""
@@ -218,9 +256,7 @@ class TimeoutStopper(Stopper):
     """Stop the whole experiment after ``timeout_s`` seconds of running (time before a resume counts)."""
 
     def __init__(self, timeout_s: float) -> None:
-        if finite_float(timeout_s) is None or timeout_s <= 0:
-            raise ValueError(f"timeout_s must be a positive number of seconds, got {timeout_s!r}")
-        self.timeout_s = float(timeout_s)
+        self.timeout_s = check_number("timeout_s", timeout_s)
         self._elapsed_before = 0.0
         self._started: float | None = None
 

@@ -7,7 +7,7 @@ import numbers
 from typing import Any
 
 import tunecore
-from tunecore.options import check_mode, check_text
+from tunecore.options import check_mode, check_single_metric, check_text
 
 
 class MetricScheduler(tunecore.Scheduler):
@@ -27,8 +27,9 @@ class MetricScheduler(tunecore.Scheduler):
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless the scheduler's own options set them."""
-        metric = self._metric_option or metric
-        mode = self._mode_option or mode
+        metric, mode = check_single_metric(
+            f"the {self.name} scheduler", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        )
         if not isinstance(metric, str) or not metric:
             raise ValueError(
                 f"the {self.name} scheduler needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 from tune_bayesopt.configs import Builder, config_builder
 from tune_bayesopt.values import ValueMap
 from tunecore.errors import ConfigError
+from tunecore.options import check_single_metric
 from tunecore.protocols import FINISHED, Searcher
-from tunecore.space import Parameter, flatten, sample_config, walk_space
+from tunecore.space import Parameter, flatten, point_values, sample_config, walk_space
 
 Values = dict[str, Any]
 """Library values by parameter name."""
@@ -56,7 +57,7 @@ class LibrarySearcher(Searcher):
                 )
         self._metric_option, self._mode_option = metric, mode
         self._seed_option = None if seed is None else int(seed)
-        self._points = [flatten(point) for point in points_to_evaluate or []]
+        self._points = list(points_to_evaluate or [])
         self._rewards = None if evaluated_rewards is None else list(evaluated_rewards)
         self.metrics: list[str] = []
         """The metrics optimised (one unless multi-objective)."""
@@ -85,8 +86,19 @@ class LibrarySearcher(Searcher):
         num_samples: int = 1,
     ) -> None:
         """Convert the space, prepare the library and tell it the ``evaluated_rewards`` (warm start)."""
-        metric = self._metric_option if self._metric_option is not None else metric
-        mode = self._mode_option if self._mode_option is not None else mode
+        if self.multi_objective:
+            metric = self._metric_option if self._metric_option is not None else metric
+            mode = self._mode_option if self._mode_option is not None else mode
+        else:
+            hint = "; for several metrics, use the 'optuna' searcher"
+            metric, mode = check_single_metric(
+                f"the {self.searcher_name} searcher",
+                metric,
+                mode,
+                own_metric=self._metric_option,  # type: ignore[arg-type]
+                own_mode=self._mode_option,  # type: ignore[arg-type]
+                hint=hint,
+            )
         self.metrics, self.modes = self._metrics_and_modes(metric, mode)
         super().setup(space, metric, mode, seed, num_samples)  # type: ignore[arg-type]
         import numpy as np
@@ -240,12 +252,7 @@ class LibrarySearcher(Searcher):
         return metrics, modes
 
     def _check_point(self, index: int, point: dict[str, Any]) -> dict[str, Any]:
-        unknown = [name for name in point if name not in self.maps]
-        if unknown:
-            raise ValueError(
-                f"points_to_evaluate[{index}] has {unknown}, which are not parameters of the space:"
-                f" parameters are {list(self.maps)}"
-            )
+        point = point_values(self._space, point, f"points_to_evaluate[{index}]")
         for name, value in point.items():
             try:
                 self.maps[name].to_library(value)

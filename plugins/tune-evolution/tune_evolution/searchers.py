@@ -16,14 +16,16 @@ import attrs
 
 from tune_evolution import operators
 from tune_evolution.operators import Genome
+from tunecore.options import check_single_metric
 from tunecore.protocols import Searcher
-from tunecore.space import Parameter, flatten, get_path, sample_config
+from tunecore.space import Parameter, get_path, point_values, sample_config
 
 if TYPE_CHECKING:
     import numpy as np
 
 STATE_VERSION = 1
 """Version of the data returned by ``save()``."""
+_MULTI_OBJECTIVE = "; for several metrics, use the multi-objective 'optuna' searcher (pip install tune-bayesopt)"
 
 
 @attrs.frozen
@@ -78,7 +80,8 @@ class PopulationSearcher(Searcher):
             isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
         ):
             raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
-        self.points_to_evaluate = [flatten(point) for point in points_to_evaluate or []]
+        self.points_to_evaluate = list(points_to_evaluate or [])
+        self._points: list[dict[str, Any]] = []
         if metric is not None and not isinstance(metric, str):
             raise ValueError(f"metric must be the name of a result field, got {metric!r}")
         if mode not in (None, "min", "max"):
@@ -101,7 +104,9 @@ class PopulationSearcher(Searcher):
         import numpy as np
 
         own_metric, own_mode, own_seed = self._options
-        metric, mode = own_metric or metric, own_mode or mode
+        metric, mode = check_single_metric(
+            f"the {self.name} searcher", metric, mode, own_metric=own_metric, own_mode=own_mode, hint=_MULTI_OBJECTIVE
+        )
         if metric is None or mode is None:
             missing = " and ".join(name for name, value in (("metric", metric), ("mode", mode)) if value is None)
             raise ValueError(
@@ -114,15 +119,19 @@ class PopulationSearcher(Searcher):
         self._space = space
         self._genes = operators.genes_of(space, self.name)
         self._rng = np.random.default_rng(own_seed if own_seed is not None else seed)
-        for point in self.points_to_evaluate:  # fail at setup, not in the middle of the run
+        self._points = [  # fail at setup, not in the middle of the run
+            point_values(space, point, f"points_to_evaluate[{index}]")
+            for index, point in enumerate(self.points_to_evaluate)
+        ]
+        for point in self._points:
             sample_config(space, np.random.default_rng(0), point)
 
     def suggest(self, trial_id: str) -> dict[str, Any]:
         """The next point to evaluate, a random config while the population fills, else a child."""
         if self._rng is None:
             raise RuntimeError(f"{self.name}: call setup() before suggest()")
-        if self._proposed < len(self.points_to_evaluate):
-            config = sample_config(self._space, self._rng, self.points_to_evaluate[self._proposed])
+        if self._proposed < len(self._points):
+            config = sample_config(self._space, self._rng, self._points[self._proposed])
         elif self._proposed < self.population_size or not self.population:
             config = sample_config(self._space, self._rng)
         else:

@@ -10,10 +10,23 @@ from typing import Any
 
 import numpy as np
 
-from tunecore.space import Categorical, Domain, Float, Grid, Integer, get_path, set_path, space_from_data
+from tunecore.space import (
+    Categorical,
+    Domain,
+    Float,
+    Function,
+    Grid,
+    Integer,
+    SpaceError,
+    call_sample_from,
+    get_path,
+    set_path,
+    space_from_data,
+)
 
 Mutation = Domain | list | Callable[[], Any]
-"""How one hyperparameter may change: a search-space domain, a list of values, or a function drawing a value."""
+"""How one hyperparameter may change: a search-space domain (``sample_from`` too: its ``spec.config`` is the
+explored config), a list of values, or a function drawing a value."""
 KeyPath = tuple[str, ...]
 """Where a hyperparameter sits in a config: the keys from the top."""
 
@@ -73,6 +86,23 @@ def check_keys(config: dict[str, Any], paths: list[KeyPath], trial_id: str, opti
             ) from None
 
 
+def check_functions(config: dict[str, Any], mutations: dict[KeyPath, Any], trial_id: str, option: str) -> None:
+    """Raise ValueError when a ``sample_from`` mutation fails on ``config`` (a trial's), before any exploit needs it.
+
+    The trial run is made with a generator of its own: the scheduler's random stream is not touched.
+    """
+    rng = np.random.default_rng(0)
+    for path, mutation in mutations.items():
+        if isinstance(mutation, Function):
+            try:
+                call_sample_from(mutation, config, rng, path)
+            except SpaceError as exc:
+                raise ValueError(
+                    f"{option}[{'/'.join(path)!r}] fails on the config of trial {trial_id}: {exc}; its spec.config"
+                    " is the explored config (every key of the param_space)"
+                ) from exc.__cause__
+
+
 def explore(
     config: dict[str, Any],
     mutations: dict[KeyPath, Any],
@@ -84,18 +114,29 @@ def explore(
 
     Lists move to a neighbouring value (or are resampled, as are values not in the list); domains and
     functions are resampled with ``resample_probability``, else numbers are multiplied by a random factor
-    and kept inside the domain's bounds (integers and quantized floats move at least one step).
+    and kept inside the domain's bounds (integers and quantized floats move at least one step). ``sample_from``
+    mutations come last: resampled, they are computed from the explored config (``spec.config``, with every
+    other mutation applied).
     """
     new = copy.deepcopy(config)
     operations: dict[str, str] = {}
-    for path, mutation in mutations.items():
-        value, operation = _mutate(get_path(config, path), mutation, rng, resample_probability, factors)
+    ordered = sorted(mutations.items(), key=lambda item: isinstance(item[1], Function))  # stable: order kept
+    for path, mutation in ordered:
+        value, operation = _mutate(get_path(config, path), mutation, rng, resample_probability, factors, new, path)
         set_path(new, path, value)
         operations["/".join(path)] = operation
-    return new, operations
+    return new, {"/".join(path): operations["/".join(path)] for path in mutations}
 
 
-def _mutate(value: Any, mutation: Any, rng: np.random.Generator, probability: float, factors: tuple[float, ...]):
+def _mutate(
+    value: Any,
+    mutation: Any,
+    rng: np.random.Generator,
+    probability: float,
+    factors: tuple[float, ...],
+    explored: dict[str, Any],
+    path: KeyPath,
+) -> tuple[Any, str]:
     resample = bool(rng.random() < probability)
     if isinstance(mutation, list):
         if resample or value not in mutation:
@@ -106,7 +147,7 @@ def _mutate(value: Any, mutation: Any, rng: np.random.Generator, probability: fl
         side = "left" if shift < 0 else "right"
         return copy.deepcopy(mutation[index]), f"shift {side}" + (" (noop)" if index == old else "")
     if resample or not _is_number(value):
-        return _sample(mutation, rng), "resample"
+        return _sample(mutation, rng, explored, path), "resample"
     factor = factors[int(rng.integers(len(factors)))]
     return _scale(value, factor, mutation), f"* {factor:g}"
 
@@ -115,7 +156,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _sample(mutation: Any, rng: np.random.Generator) -> Any:
+def _sample(mutation: Any, rng: np.random.Generator, explored: dict[str, Any], path: KeyPath) -> Any:
+    if isinstance(mutation, Function):
+        return call_sample_from(mutation, explored, rng, path)
     if isinstance(mutation, Domain):
         return mutation.sample(rng)
     return mutation()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import tunecore
 from tune_pbt._checks import check_factors
-from tune_pbt.mutations import explore, parse_mutations
+from tune_pbt.mutations import check_functions, explore, parse_mutations
 from tune_pbt.scheduler import PopulationScheduler
 from tunecore.options import check_fraction
 
@@ -63,6 +64,11 @@ class PopulationBasedTraining(PopulationScheduler):
                 "the pbt scheduler needs hyperparam_mutations (e.g. {'lr': loguniform(1e-4, 1e-1)}) or a"
                 " custom_explore_fn: there is nothing to explore"
             )
+
+    def on_trial_add(self, trial: tunecore.Trial) -> None:
+        """A new member joins; a ``sample_from`` mutation that fails on its config is an error now."""
+        super().on_trial_add(trial)
+        check_functions(trial.config, self.hyperparam_mutations, trial.trial_id, "hyperparam_mutations")
 
     def mutated_keys(self) -> list[tuple[str, ...]]:
         """The paths of ``hyperparam_mutations``."""

@@ -36,6 +36,7 @@ from tunecore.options import (
     check_mode,
     check_number,
     check_seed,
+    check_single_metric,
     check_text,
 )
 
@@ -118,8 +119,9 @@ class PopulationScheduler(tunecore.Scheduler):
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless the scheduler's own options set them."""
-        metric = self._metric_option or metric
-        mode = self._mode_option or mode
+        metric, mode = check_single_metric(
+            f"the {self.name} scheduler", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        )
         if not isinstance(metric, str) or not metric:
             raise ValueError(
                 f"the {self.name} scheduler needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"
