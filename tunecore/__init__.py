@@ -59,7 +59,10 @@ _EXPORTS: dict[str, str] = {
     "get_context": "tunecore.session",
     "TrialStatus": "tunecore.trial",
     # errors
-    **{name: "tunecore.errors" for name in ("TuneError", "ConfigError", "ComponentError", "PluginLoadError")},
+    **{
+        name: "tunecore.errors"
+        for name in ("TuneError", "ConfigError", "ComponentError", "PluginLoadError", "MetricWarning")
+    },
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -83,7 +86,7 @@ if TYPE_CHECKING:
     from tunecore.checkpoint import Checkpoint
     from tunecore.config import CheckpointConfig, ExperimentSpec, FailureConfig, RunConfig, TuneConfig
     from tunecore.config_file import load_experiment
-    from tunecore.errors import ComponentError, ConfigError, PluginLoadError, TuneError
+    from tunecore.errors import ComponentError, ConfigError, MetricWarning, PluginLoadError, TuneError
     from tunecore.plugins import hookimpl, load_plugins
     from tunecore.protocols import (
         CONTINUE,

@@ -1,13 +1,15 @@
 """The ``tunecore`` command line: ``run``, ``resume``, ``show``, ``plugins`` and ``--version``.
 
 Exit codes: 0 success; 1 the experiment ran but some trials ended in ERROR; 2 bad input (a wrong file,
-option or name: the message says what to fix).
+option or name, an unusable storage_path, an experiment directory in use or inconsistent: the message says
+what to fix); 130 interrupted by SIGINT (Ctrl+C), 143 by SIGTERM (the message names the resume command).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("--num-samples", type=int, help="raise the number of samples (e.g. to run more trials)")
     resume.add_argument("--time-budget-s", type=float, help="raise the time budget (time already spent counts)")
+    resume.add_argument(
+        "--repair",
+        action="store_true",
+        help="first set aside (rename to *.unjournaled) what the journal does not explain, then resume",
+    )
     resume.set_defaults(handler=_resume_command)
     show = verbs.add_parser("show", help="print the trial table and best result of an experiment directory")
     show.add_argument("directory", help="the experiment's directory, e.g. tune_results/my-experiment")
@@ -67,11 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
+    from tunecore.space import SpaceError
+
     try:
         return args.handler(args)
-    except TuneError as exc:
+    except (TuneError, SpaceError) as exc:  # bad input: the message says what to fix
         print(f"tunecore: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before an experiment started (a run prints its own message and resume command)
+        print("tunecore: Interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 def _plugins_command(args: argparse.Namespace) -> int:
@@ -123,7 +135,7 @@ def _run_command(args: argparse.Namespace) -> int:
     from tunecore.tuner import Tuner
 
     spec = load_experiment(args.file, args.set)
-    return _report(Tuner.from_spec(spec).fit())
+    return _fit(Tuner.from_spec(spec))
 
 
 def _resume_command(args: argparse.Namespace) -> int:
@@ -136,8 +148,22 @@ def _resume_command(args: argparse.Namespace) -> int:
         restart_errored=args.restart_errored,
         num_samples=args.num_samples,
         time_budget_s=args.time_budget_s,
+        repair=args.repair,
     )
-    return _report(tuner.fit())
+    return _fit(tuner)
+
+
+def _fit(tuner: Any) -> int:
+    """Run the tuner; the exit status: 128 + the signal number when a signal interrupted it."""
+    try:
+        grid = tuner.fit()
+    except KeyboardInterrupt:  # a second signal: stopped at once (fit printed the resume command)
+        return 128 + (tuner.interrupted_by or signal.SIGINT)
+    status = _report(grid)
+    if tuner.interrupted_by is not None:
+        print(f"interrupted by {tuner.interrupted_by.name}: resume with  tunecore resume {grid.experiment_path}")
+        return 128 + tuner.interrupted_by
+    return status
 
 
 def _report(grid: Any) -> int:
@@ -155,6 +181,9 @@ def _show_command(args: argparse.Namespace) -> int:
     from tunecore.results import ResultGrid
 
     grid = ResultGrid.from_path(args.directory)
+    if args.mode and not args.metric:  # the experiment's metric has its own mode: never rank it the other way
+        own = f"the experiment's metric {grid.metric!r} is ranked by its mode {grid.mode!r}" if grid.metric else ""
+        raise TuneError(f"--mode needs --metric: {own or 'the experiment has no metric'}; give --metric FIELD too")
     metric = args.metric or (grid.metric if isinstance(grid.metric, str) else None)
     print(f"experiment: {grid.experiment_path}")
     header = f"{'trial':<8} {'status':<11} {'iter':>5}"

@@ -136,6 +136,15 @@ class TuneConfig:
             raise _fail("TuneConfig", "metric", "a result field name, a list of names, or None", self.metric)
         if not all(m is None or m in MODES for m in modes):
             raise _fail("TuneConfig", "mode", "'min', 'max', a list of them, or None", self.mode)
+        if (self.metric is None) != (self.mode is None):
+            if self.mode is None:
+                missing, given = "mode", f"metric {self.metric!r}"
+            else:
+                missing, given = "metric", f"mode {self.mode!r}"
+            raise ConfigError(
+                f"TuneConfig has {given} but no {missing}: give both"
+                " (e.g. metric='loss', mode='min'), or neither when no component ranks trials"
+            )
         if isinstance(self.metric, list) != isinstance(self.mode, list) or len(metrics) != len(modes):
             raise ConfigError(
                 f"TuneConfig.metric {self.metric!r} and mode {self.mode!r} do not match:"

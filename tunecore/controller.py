@@ -30,24 +30,29 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections import deque
 from typing import Any
 
 import attrs
 import cloudpickle
 
+from tunecore import integrity
 from tunecore.builtin.stoppers import DictStopper, FunctionStopper
 from tunecore.checkpoint import Checkpoint
 from tunecore.checkpoint_manager import CheckpointManager
 from tunecore.components import ComponentSpec
 from tunecore.config import ExperimentSpec
-from tunecore.errors import TuneError
+from tunecore.errors import ConfigError, MetricWarning, TuneError
 from tunecore.experiment import ExperimentInfo
-from tunecore.journal import TrialRecord, replay
+from tunecore.integrity import load_snapshot_state
+from tunecore.journal import TrialRecord, final_result, replay
+from tunecore.options import is_finite_number
 from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, ExecutorHandler, Stopper
+from tunecore.references import user_modules_in
 from tunecore.runner import ERRORED, STOPPED, TrialLaunch
-from tunecore.space import grid_points
+from tunecore.space import SpaceError, grid_points
 from tunecore.storage import SPEC_FILE, ExperimentStorage, read_journal, read_snapshot
 from tunecore.trainable import trial_resources
 from tunecore.trial import Trial, TrialStatus
@@ -61,10 +66,6 @@ CHEAP_SNAPSHOT_S = 0.001
 """Snapshots faster than this are taken at every trial creation and end."""
 SNAPSHOT_TIME_SHARE = 0.05
 """Slower snapshots are spaced so that they take at most this share of the run's time."""
-
-EXPERIMENT_STOP = Decision(Action.STOP)
-"""The STOP given to every result once the experiment is stopping (time budget, stopper, interruption)."""
-
 
 @attrs.define
 class RestartPoint:
@@ -121,7 +122,7 @@ class Controller(ExecutorHandler):
         if run.stop is not None:
             self.stoppers.insert(0, _stop_to_stopper(run.stop))
         self.loggers = [self._build(spec) for spec in run.loggers] + list(run.callbacks)
-        self.storage = ExperimentStorage(experiment_path)
+        self.storage = ExperimentStorage(experiment_path, purpose="run" if resume is None else "resume")  # locked
         self.events = plugins.events
         self.info = ExperimentInfo(
             name=os.path.basename(self.storage.path),
@@ -136,6 +137,10 @@ class Controller(ExecutorHandler):
         self.paused: dict[str, Trial] = {}
         self.running: set[str] = set()
         self._decisions: dict[str, Decision] = {}
+        self._metrics: list[str] = [self.metric] if isinstance(self.metric, str) else list(self.metric or [])
+        self._warned_non_finite: set[str] = set()
+        self._stopped_by_experiment: set[str] = set()
+        """Trials whose pending STOP came from the experiment stopping (not from a component's decision)."""
         self._metric_errors: dict[str, str] = {}
         self.checkpoints = CheckpointManager(run.checkpoint_config)
         self._restarts: dict[str, RestartPoint] = {}
@@ -162,17 +167,28 @@ class Controller(ExecutorHandler):
         seed = self.spec.tune_config.seed
         grid_size = len(grid_points(space))
         self._max_trials = -1 if self.num_samples == -1 else self.num_samples * grid_size
+        component: Any = self.searcher
         try:  # a failure here leaves the experiment's files as they were: no snapshot, no state
             self.searcher.setup(space, self.metric, self.mode, seed, self.num_samples)
+            component = self.scheduler
             self.scheduler.setup(self.metric, self.mode)
             for stopper in self.stoppers:
+                component = stopper
                 stopper.setup(self.metric, self.mode)
+            component = None
             self._started = time.monotonic()
             if self.resume is None:
-                self._write_spec()  # first: experiment.json is what makes a directory resumable
-                self.storage.write_experiment({**self.info.spec, "path": self.storage.path, "versions": _versions()})
+                modules = self._write_spec()  # first: experiment.json is what makes a directory resumable
+                self.storage.write_experiment(
+                    {**self.info.spec, "path": self.storage.path, "versions": _versions(), "user_modules": modules}
+                )
             else:
                 self._restore(self.resume)
+        except ValueError as exc:  # a component rejecting the experiment in setup(): bad input, said in one line
+            self.storage.close()
+            if component is None or isinstance(exc, (TuneError, SpaceError)):  # these say what to fix already
+                raise
+            raise ConfigError(f"{type(component).__name__}.setup() rejected the experiment: {exc}") from exc
         except BaseException:
             self.storage.close()
             raise
@@ -246,6 +262,7 @@ class Controller(ExecutorHandler):
     def interrupt(self, reason: str) -> None:
         """Stop and keep the stopped trials unfinished, to be resumed (Ctrl+C, SIGTERM, fail_fast)."""
         self._interrupted = True
+        self.info = attrs.evolve(self.info, interrupted=True)
         self.request_stop(reason)
 
     @property
@@ -384,13 +401,14 @@ class Controller(ExecutorHandler):
             )
             decision = STOP
         else:
+            self._warn_non_finite(trial_id, result)
             decision = self._decide(trial, result)
         if decision.action is Action.RESTART and decision.checkpoint is not None:
             # e.g. a PBT donor's checkpoint: kept on disk until this trial has loaded it
             self.checkpoints.pin(_checkpoint_path(decision.checkpoint))
         if decision.action is not Action.CONTINUE:
             self._decisions[trial_id] = decision
-            if decision.action is Action.STOP and not (decision is EXPERIMENT_STOP and self._interrupted):
+            if decision.action is Action.STOP and not (trial_id in self._stopped_by_experiment and self._interrupted):
                 result = {**result, "done": True}  # a copy: the executor still reads the result it reported
                 trial.last_result = result
         record: dict[str, Any] = {"event": "result", "trial_id": trial_id, "result": result}
@@ -415,8 +433,8 @@ class Controller(ExecutorHandler):
         if result.get("done"):  # the trainable finished: on_trial_complete follows with this result
             return STOP if stop else CONTINUE
         decision = STOP if stop else CONTINUE
-        if self._stop_reason is not None:
-            decision = EXPERIMENT_STOP
+        if not stop and self._stop_reason is not None:
+            self._stopped_by_experiment.add(trial_id)
         elif not stop:
             decision = self.scheduler.on_trial_result(trial, result)
             if not isinstance(decision, Decision):
@@ -427,11 +445,25 @@ class Controller(ExecutorHandler):
         self.searcher.on_trial_result(trial_id, result)  # every intermediate result, whatever was decided
         return decision
 
+    def _warn_non_finite(self, trial_id: str, result: dict[str, Any]) -> None:
+        """Warn once per trial about a metric value that is not a finite number (it never counts as best)."""
+        if trial_id in self._warned_non_finite:
+            return
+        bad = {m: result[m] for m in self._metrics if not is_finite_number(result[m])}
+        if bad:
+            self._warned_non_finite.add(trial_id)
+            values = ", ".join(f"{name}={value!r}" for name, value in bad.items())
+            warnings.warn(
+                f"trial {trial_id} reported {values} at iteration {result.get('training_iteration')}: not a finite"
+                " number. The result is recorded as reported and the trial goes on, but such a value never counts"
+                " as the best; schedulers treat it as their docs say. Further such values of this trial are not"
+                " reported.",
+                MetricWarning,
+                stacklevel=2,
+            )
+
     def _missing_metrics(self, result: dict[str, Any]) -> list[str]:
-        if self.metric is None:
-            return []
-        metrics = self.metric if isinstance(self.metric, list) else [self.metric]
-        return [m for m in metrics if m not in result]
+        return [m for m in self._metrics if m not in result]
 
     def on_trial_end(self, trial_id: str, outcome: str, error: str | None) -> None:
         """Apply the end of a launch: retry, error, pause, restart or terminate."""
@@ -442,15 +474,18 @@ class Controller(ExecutorHandler):
         restart = decision is not None and decision.action is Action.RESTART
         if restart and decision.checkpoint is not None and outcome != STOPPED:
             self._journal_deleted(self.checkpoints.unpin(_checkpoint_path(decision.checkpoint)))
-        if self._interrupted and outcome != ERRORED and decision in (None, EXPERIMENT_STOP):
-            trial.status = TrialStatus.PENDING  # unfinished: a resume continues it from its latest checkpoint
-            self.storage.journal(
-                {"event": "status", "trial_id": trial_id, "status": "PENDING", "interrupted": True}, flush=True
-            )
-        elif trial_id in self._metric_errors:
+        stopped_by_experiment = trial_id in self._stopped_by_experiment
+        self._stopped_by_experiment.discard(trial_id)
+        if trial_id in self._metric_errors:
             self._fail(trial, self._metric_errors.pop(trial_id), retry=False)
         elif outcome == ERRORED:
             self._fail(trial, error or "unknown error", retry=True)
+        elif self._interrupted and outcome == STOPPED and (decision is None or stopped_by_experiment):
+            # stopped by the interruption itself, not by a component: a resume continues it
+            trial.status = TrialStatus.PENDING
+            self.storage.journal(
+                {"event": "status", "trial_id": trial_id, "status": "PENDING", "interrupted": True}, flush=True
+            )
         elif outcome == STOPPED and decision is not None and decision.action is Action.PAUSE:
             trial.status = TrialStatus.PAUSED
             self.paused[trial_id] = trial
@@ -467,9 +502,11 @@ class Controller(ExecutorHandler):
         trial.num_failures += 1
         trial.error = error
         if trial.path:
-            self.storage.write_error(trial.path, error)
+            self.storage.write_error(trial.path, error, trial.num_failures)
         limit = self.failure_config.max_failures
-        if retry and self._stop_reason is None and (limit == -1 or trial.num_failures <= limit):
+        retries_left = limit == -1 or trial.num_failures <= limit
+        if retry and retries_left and (self._stop_reason is None or self._interrupted):
+            # retried now, or (interrupted) by the resume: a retry is never lost to Ctrl+C
             trial.status = TrialStatus.PENDING
             self.pending.appendleft(trial.trial_id)
             self.storage.journal(
@@ -511,6 +548,8 @@ class Controller(ExecutorHandler):
 
     def _finish(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         trial.status = status
+        if status is TrialStatus.TERMINATED and trial.last_result is not None:
+            trial.last_result = final_result(trial.last_result)
         record = {"event": "status", "trial_id": trial.trial_id, "status": status.value}
         if error:
             record["error"] = error
@@ -544,8 +583,12 @@ class Controller(ExecutorHandler):
         cost = time.monotonic() - now
         self._next_snapshot = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
 
-    def _write_spec(self) -> None:
-        """Pickle the experiment (trainable, space, components) so that Tuner.restore can rebuild it."""
+    def _write_spec(self) -> dict[str, str]:
+        """Pickle the experiment (trainable, space, components) so that Tuner.restore can rebuild it.
+
+        Returns the modules loaded from files (``file.py:train`` references) that the pickle refers to, as
+        ``{module name: file}``: experiment.json records them and a resume loads them from those files again.
+        """
         path = os.path.join(self.storage.path, SPEC_FILE)
         try:
             data = cloudpickle.dumps(self.spec)
@@ -562,16 +605,21 @@ class Controller(ExecutorHandler):
         with open(temporary, "wb") as file:
             file.write(data)
         os.replace(temporary, path)
+        return user_modules_in(data)
 
     def _restore(self, options: ResumeOptions) -> None:
-        """Rebuild the trial table from the journal and the components from the newest snapshot."""
+        """Rebuild the trial table from the journal and the components from the newest snapshot.
+
+        Everything is read and cross-checked (integrity.check) before anything is written.
+        """
         path = self.storage.path
         records = read_journal(path)
-        self.storage.journal_records = len(records)
         snapshot = read_snapshot(path)
+        state = load_snapshot_state(path, snapshot[1]) if snapshot is not None else None
+        integrity.check(path, records, state["journal_records"] if state is not None else None)
+        self.storage.journal_records = len(records)
         tail = records
-        if snapshot is not None:
-            state = cloudpickle.loads(snapshot[1])
+        if state is not None:
             self.searcher.restore(state["searcher"])
             self.scheduler.restore(state["scheduler"])
             for stopper, saved in zip(self.stoppers, state["stoppers"], strict=False):

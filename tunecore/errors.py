@@ -1,4 +1,4 @@
-"""Exceptions raised by tunecore. Every message says what was wrong and how to fix it."""
+"""Exceptions raised and warnings issued by tunecore. Every message says what was wrong and how to fix it."""
 
 from __future__ import annotations
 
@@ -17,3 +17,11 @@ class ComponentError(ConfigError):
 
 class PluginLoadError(TuneError):
     """A plugin failed to import or to register its components (raised in strict mode)."""
+
+
+class MetricWarning(UserWarning):
+    """A trial reported a metric value that is not a finite number (NaN, ±inf, a string...); once per trial.
+
+    The value is recorded as reported and the trial goes on; such a value never counts as the best
+    (:mod:`tunecore.best`).
+    """

@@ -21,3 +21,5 @@ class ExperimentInfo:
     """``"min"`` or ``"max"``, if a metric is set."""
     spec: dict[str, Any] = attrs.field(factory=dict)
     """The experiment specification as plain data (what ``experiment.json`` holds)."""
+    interrupted: bool = False
+    """True once Ctrl+C, SIGTERM or ``fail_fast`` stopped the experiment early, resumable (``tunecore resume``)."""

@@ -50,6 +50,11 @@ class TrialRecord:
         self.checkpoints = [c for c in self.checkpoints if c[0] <= iteration]
 
 
+def final_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A TERMINATED trial's last result: it carries ``done=True`` however the trial ended (as in Ray Tune)."""
+    return result if result.get("done") is True else {**result, "done": True}
+
+
 def replay(records: list[dict[str, Any]]) -> dict[str, TrialRecord]:
     """Every trial's record after applying ``records`` in order (unknown kinds are skipped)."""
     trials: dict[str, TrialRecord] = {}
@@ -69,6 +74,8 @@ def replay(records: list[dict[str, Any]]) -> dict[str, TrialRecord]:
                 trial.restart = None
         elif kind == "status":
             trial.status = record["status"]
+            if trial.status == "TERMINATED" and trial.history:
+                trial.history[-1] = final_result(trial.history[-1])
             if "restart_iteration" in record:
                 trial.restart = (record.get("restart_from"), int(record["restart_iteration"]))
             if record.get("error"):

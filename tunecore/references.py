@@ -1,15 +1,28 @@
-"""Resolve ``"pkg.module:name"`` and ``"path/to/file.py:name"`` references to Python objects."""
+"""Resolve ``"pkg.module:name"`` and ``"path/to/file.py:name"`` references to Python objects.
+
+A file is loaded as a module named after its absolute path (:data:`USER_MODULE_PREFIX` + stem + a
+digest of the path), the same name in every process: an experiment pickled with such a trainable is
+unpickled by :func:`load_pickle`, which loads the file again from where it was.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import io
+import os
+import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from tunecore.errors import ConfigError
+from tunecore.errors import ConfigError, TuneError
 from tunecore.suggest import did_you_mean
+
+USER_MODULE_PREFIX = "tunecore_user_"
+"""The name prefix of modules loaded from a file by a ``"path/to/file.py:name"`` reference."""
 
 
 def resolve_reference(reference: str, base_dir: str | Path | None = None) -> Any:
@@ -41,11 +54,59 @@ def resolve_reference(reference: str, base_dir: str | Path | None = None) -> Any
     return target
 
 
-def _load_file(path: Path, reference: str) -> Any:
+def user_module_name(path: str | os.PathLike[str]) -> str:
+    """The module name a file is loaded under: the same for the same absolute path in every process."""
+    path = Path(path).resolve()
+    digest = hashlib.sha1(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    stem = re.sub(r"\W", "_", path.stem)
+    return f"{USER_MODULE_PREFIX}{stem}_{digest}"
+
+
+def user_modules_in(data: bytes) -> dict[str, str]:
+    """The modules loaded from files that the pickle ``data`` refers to, as ``{module name: file}``."""
+    modules = {}
+    for name, module in sorted(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name.startswith(USER_MODULE_PREFIX) and isinstance(file, str) and name.encode() in data:
+            modules[name] = file
+    return modules
+
+
+def missing_user_modules(modules: dict[str, str]) -> dict[str, str]:
+    """Those of ``modules`` (``{module name: file}``) whose file is gone and that are not loaded here."""
+    return {name: file for name, file in modules.items() if name not in sys.modules and not os.path.isfile(file)}
+
+
+def load_pickle(data: bytes, modules: dict[str, str]) -> Any:
+    """Unpickle ``data``, loading the files of ``modules`` (``{module name: file}``) when it refers to them.
+
+    Raises TuneError naming the file when one of them is missing or fails to import.
+    """
+    return _UserModuleUnpickler(io.BytesIO(data), modules).load()
+
+
+class _UserModuleUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, modules: dict[str, str]) -> None:
+        super().__init__(file)
+        self._modules = modules
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith(USER_MODULE_PREFIX) and module not in sys.modules and module in self._modules:
+            file = self._modules[module]
+            if not os.path.isfile(file):
+                raise TuneError(f"the file {file} that the experiment's trainable was loaded from is missing")
+            try:
+                _load_file(Path(file), f"{file}:{name}", module)
+            except ConfigError as exc:
+                raise TuneError(str(exc)) from exc
+        return super().find_class(module, name)
+
+
+def _load_file(path: Path, reference: str, name: str | None = None) -> Any:
     path = path.resolve()
     if not path.is_file():
         raise ConfigError(f"the file of trainable reference {reference!r} does not exist: {path}")
-    name = f"tunecore_user_{path.stem}_{abs(hash(str(path))):x}"
+    name = name or user_module_name(path)
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterator
@@ -10,12 +9,13 @@ from typing import Any
 
 import attrs
 
+from tunecore.best import pick_best
 from tunecore.checkpoint import Checkpoint
 from tunecore.errors import TuneError
-from tunecore.formatting import flatten_dict
+from tunecore.formatting import flatten_dict, result_field
 from tunecore.journal import replay
 from tunecore.options import is_finite_number
-from tunecore.storage import EXPERIMENT_FILE, read_journal
+from tunecore.storage import read_experiment, read_journal
 
 SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
 
@@ -111,7 +111,10 @@ class ResultGrid:
     def get_best_result(
         self, metric: str | None = None, mode: str | None = None, scope: str = "last", filter_nan_and_inf: bool = True
     ) -> Result:
-        """The best trial by ``metric`` and ``mode`` (default: the experiment's).
+        """The best trial by ``metric`` and ``mode`` (default: the experiment's), over all its trials.
+
+        With the defaults this is what "best" means everywhere in tunecore (:mod:`tunecore.best`): the trial
+        whose last result has the best finite value; the first trial wins a tie.
 
         ``scope``: ``"last"`` compares each trial's last result, ``"all"`` its best result, ``"avg"`` the
         mean of all its results, ``"last-5-avg"`` / ``"last-10-avg"`` the mean of its last 5 / 10.
@@ -125,19 +128,14 @@ class ResultGrid:
             )
         if scope not in SCOPES:
             raise TuneError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-        best, best_score = None, None
-        for result in self._results:
-            score = _score(result, metric, mode, scope)
-            if score is None or (filter_nan_and_inf and not math.isfinite(score)):
-                continue
-            if best_score is None or (score < best_score if mode == "min" else score > best_score):
-                best, best_score = result, score
+        scored = ((result, _score(result, metric, mode, scope)) for result in self._results)
+        best = pick_best(scored, mode, finite_only=filter_nan_and_inf)
         if best is None:
             raise TuneError(
                 f"no trial reported a{' finite' if filter_nan_and_inf else ''} value for metric '{metric}'"
                 f" ({len(self)} trials): check the metric name and what the trainable reports"
             )
-        return best
+        return best[0]
 
     def get_dataframe(self) -> Any:
         """One row per trial: its last result, ``config/...`` columns, trial id, status and path.
@@ -160,19 +158,15 @@ class ResultGrid:
     def from_path(cls, path: str | os.PathLike[str]) -> ResultGrid:
         """Load an experiment (finished or running) from its directory, from the core's own records."""
         path = os.path.abspath(os.fspath(path))
-        experiment_file = os.path.join(path, EXPERIMENT_FILE)
-        if not os.path.isfile(experiment_file):
-            raise TuneError(f"{path} is not a tunecore experiment directory (no {EXPERIMENT_FILE})")
-        with open(experiment_file, encoding="utf-8") as file:
-            experiment = json.load(file)
+        experiment = read_experiment(path)  # TuneError if missing or damaged
         return cls(_replay(read_journal(path), path), path, experiment.get("metric"), experiment.get("mode"))
 
 
 def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
     if scope == "last":
-        values = [result.metrics.get(metric)]
+        values = [result_field(result.metrics, metric)]
     else:
-        values = [r.get(metric) for r in result.metrics_history]
+        values = [result_field(r, metric) for r in result.metrics_history]
         if scope.startswith("last-"):
             values = values[-int(scope.split("-")[1]) :]
     numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]

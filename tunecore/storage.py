@@ -5,6 +5,7 @@ Layout::
     <storage_path>/<name>/experiment.json   what was asked (written once, atomically)
                           journal.jsonl     append-only record of trials, results and status changes
                           state.json        snapshot of the trial table (atomic; refreshed periodically)
+                          lock              held by the process running or resuming it (see lock.py)
                           <trial_id>/error.txt  checkpoint_000007/  (+ loggers' files: params.json, ...)
 
 Trial directories are created lazily, by the first writer (a logger, a checkpoint, an error, or the
@@ -16,14 +17,16 @@ crash loses at most that window of results; a torn last line is ignored when rea
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import time
 import zlib
-from typing import Any
+from typing import Any, TextIO
 
 from tunecore.errors import TuneError
 from tunecore.jsonutil import dumps, read_lines, write_atomic
+from tunecore.lock import ExperimentLock
 
 EXPERIMENT_FILE = "experiment.json"
 JOURNAL_FILE = "journal.jsonl"
@@ -38,16 +41,19 @@ ERROR_FILE = "error.txt"
 class ExperimentStorage:
     """Writes one experiment's records."""
 
-    def __init__(self, path: str, flush_interval_s: float = 1.0) -> None:
+    def __init__(self, path: str, flush_interval_s: float = 1.0, *, purpose: str = "run") -> None:
         self.path = os.path.abspath(path)
-        os.makedirs(self.path, exist_ok=True)
+        _make_directory(self.path, "the experiment directory")
+        self._lock = ExperimentLock.acquire(self.path, purpose)  # first: one process at a time
+        try:
+            found = read_snapshot(self.path)  # damaged snapshots stop a resume before anything is written
+        except BaseException:
+            self._lock.release()
+            raise
         self.flush_interval_s = flush_interval_s
-        found = read_snapshot(self.path)  # first: damaged snapshots stop a resume before anything is written
         self._snapshot_seq = found[0] if found else 0
         self._snapshot_fds: list[int] = []
-        journal_path = os.path.join(self.path, JOURNAL_FILE)
-        _drop_torn_tail(journal_path)
-        self._journal = open(journal_path, "a", encoding="utf-8", buffering=1 << 16)
+        self._journal: TextIO | None = None  # opened at the first write: a resume checks everything first
         self._last_flush = time.monotonic()
         self.journal_records = 0
         """Records in the journal (those found when resuming included): a snapshot names how many it saw."""
@@ -64,25 +70,42 @@ class ExperimentStorage:
         """The trial's directory (absolute). It is created by whatever first writes into it."""
         return os.path.join(self.path, trial_id)
 
-    def write_error(self, trial_dir: str, error: str) -> None:
-        """Write the trial's error.txt (the traceback of its latest failure)."""
+    def write_error(self, trial_dir: str, error: str, failure: int = 1) -> None:
+        """Append a failure's traceback to the trial's error.txt, under ``Failure # N (occurred at ...)``.
+
+        Every attempt is kept (as Ray Tune does): retries add to the file, never replace it.
+        """
         os.makedirs(trial_dir, exist_ok=True)
-        with open(os.path.join(trial_dir, ERROR_FILE), "w", encoding="utf-8") as file:
-            file.write(error)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(os.path.join(trial_dir, ERROR_FILE), "a", encoding="utf-8") as file:
+            file.write(f"Failure # {failure} (occurred at {stamp})\n{error.rstrip()}\n\n")
 
     def journal(self, record: dict[str, Any], *, flush: bool = False) -> None:
-        """Append one record to the journal; flush when asked or when the interval has passed."""
-        self._journal.write(dumps(record) + "\n")
+        """Append one record to the journal; flush when asked or when the interval has passed.
+
+        A trial's creation is always flushed: it is on disk before anything can create the trial's
+        directory, so that a resume can tell a directory the journal does not explain (see integrity.py).
+        """
+        journal = self._open_journal()
+        journal.write(dumps(record) + "\n")
         self.journal_records += 1
         now = time.monotonic()
-        if flush or now - self._last_flush >= self.flush_interval_s:
-            self._journal.flush()
+        if flush or record.get("event") == "trial" or now - self._last_flush >= self.flush_interval_s:
+            journal.flush()
             self._last_flush = now
 
     def flush(self) -> None:
         """Write buffered journal records to disk."""
-        self._journal.flush()
+        if self._journal is not None:
+            self._journal.flush()
         self._last_flush = time.monotonic()
+
+    def _open_journal(self) -> TextIO:
+        if self._journal is None:
+            journal_path = os.path.join(self.path, JOURNAL_FILE)
+            _drop_torn_tail(journal_path)
+            self._journal = open(journal_path, "a", encoding="utf-8", buffering=1 << 16)
+        return self._journal
 
     def write_snapshot(self, payload: bytes) -> None:
         """Save the components' state (flush the journal first: the payload names a journal position).
@@ -99,12 +122,69 @@ class ExperimentStorage:
         os.pwrite(self._snapshot_fds[self._snapshot_seq % 2], header + payload, 0)
 
     def close(self) -> None:
-        """Flush and close the journal and the snapshot files."""
-        if not self._journal.closed:
-            self._journal.close()
-        for fd in self._snapshot_fds:
-            os.close(fd)
-        self._snapshot_fds = []
+        """Flush and close the journal and the snapshot files; release the directory's lock."""
+        try:
+            if self._journal is not None and not self._journal.closed:
+                self._journal.close()
+            for fd in self._snapshot_fds:
+                os.close(fd)
+            self._snapshot_fds = []
+        finally:
+            self._lock.release()
+
+
+def claim_experiment_directory(storage_path: str, name: str) -> str:
+    """Create ``<storage_path>/<name>`` for a new experiment, atomically: never one another process has.
+
+    An existing name is never written into: ``_2``, ``_3``... is added until ``os.mkdir`` creates a new
+    directory. Raises TuneError when ``storage_path`` cannot hold experiments (a file, not writable).
+    """
+    root = os.path.abspath(storage_path)
+    _make_directory(root, "storage_path")
+    path, counter = os.path.join(root, name), 1
+    while True:
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            counter += 1
+            path = os.path.join(root, f"{name}_{counter}")
+        except OSError as exc:
+            raise TuneError(
+                f"cannot create the experiment directory {path}: {exc.strerror or exc}."
+                " Choose a storage_path where you may write (RunConfig(storage_path=...) or storage_path = ...)"
+            ) from exc
+
+
+def read_experiment(path: str) -> dict[str, Any]:
+    """The contents of the experiment's experiment.json; TuneError if it is missing or damaged."""
+    file = os.path.join(path, EXPERIMENT_FILE)
+    if not os.path.isfile(file):
+        raise TuneError(f"{path} is not a tunecore experiment directory (no {EXPERIMENT_FILE})")
+    try:
+        with open(file, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise TuneError(
+            f"{file} is damaged ({type(exc).__name__}: {exc}): the experiment cannot be read without it."
+            " Put back a copy of it if you have one"
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("param_space", {}), dict):
+        raise TuneError(f"{file} is damaged (it is not the JSON object tunecore wrote): put back a copy of it")
+    return data
+
+
+def _make_directory(path: str, what: str) -> None:
+    """``os.makedirs`` with a TuneError that says what is wrong with ``path``."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise TuneError(f"{what} {path} is a file, not a directory: choose a directory for the experiments")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise TuneError(
+            f"cannot create {what} {path}: {exc.strerror or exc}. Choose a directory where you may write"
+            " (RunConfig(storage_path=...) or storage_path = ... in the experiment file)"
+        ) from exc
 
 
 def read_snapshot(path: str) -> tuple[int, bytes] | None:

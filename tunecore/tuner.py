@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -16,8 +17,9 @@ import attrs
 from tunecore.config import ExperimentSpec, RunConfig, TuneConfig
 from tunecore.errors import ConfigError, TuneError
 from tunecore.plugins import Plugins, load_plugins
-from tunecore.references import resolve_reference
+from tunecore.references import load_pickle, missing_user_modules, resolve_reference
 from tunecore.results import ResultGrid
+from tunecore.storage import claim_experiment_directory
 from tunecore.trainable import unwrap
 
 
@@ -57,14 +59,24 @@ class Tuner:
         self._plugins = plugins
         self._resume: Any = None
         self._path: str | None = None
+        self._repair = False
+        self.experiment_path: str | None = None
+        """The directory the latest :meth:`fit` wrote to (None before the first)."""
+        self.interrupted_by: signal.Signals | None = None
+        """The signal (SIGINT, SIGTERM) that interrupted the latest :meth:`fit`, or None."""
 
     @classmethod
     def can_restore(cls, path: str | os.PathLike[str]) -> bool:
-        """True when ``path`` holds a tunecore experiment that :meth:`restore` can continue."""
-        from tunecore.storage import EXPERIMENT_FILE, SPEC_FILE
+        """True when ``path`` holds a tunecore experiment that :meth:`restore` can load.
 
-        path = os.fspath(path)
-        return all(os.path.isfile(os.path.join(path, name)) for name in (EXPERIMENT_FILE, SPEC_FILE))
+        Its experiment.json and spec.pkl are there and readable, and the files its trainable was loaded
+        from (``file.py:train`` references) still exist. Whether its records agree is checked when it runs.
+        """
+        try:
+            _check_restorable(os.path.abspath(os.fspath(path)))
+        except TuneError:
+            return False
+        return True
 
     @classmethod
     def restore(
@@ -77,6 +89,7 @@ class Tuner:
         restart_errored: bool = False,
         num_samples: int | None = None,
         time_budget_s: float | None = None,
+        repair: bool = False,
         plugins: Plugins | None = None,
     ) -> Tuner:
         """A tuner that continues the experiment in ``path`` where it stopped (``fit()`` runs it).
@@ -84,26 +97,26 @@ class Tuner:
         Finished trials are not run again; unfinished ones continue from their latest checkpoint (or from
         scratch without one); the searcher, scheduler and stoppers continue from their saved state.
         ``num_samples`` and ``time_budget_s`` may be raised (time already spent counts towards the budget).
-        ``trainable`` is needed only when it could not be saved with the experiment. The experiment
-        directory is unpickled: restore only experiments you trust, as with any pickle file.
+        ``trainable`` is needed only when it could not be saved with the experiment; a trainable named
+        ``"file.py:train"`` is loaded from that file again. ``fit()`` refuses an experiment whose files
+        disagree with its journal; ``repair=True`` first sets aside what the journal does not explain (see
+        docs/fault-tolerance.md). The experiment directory is unpickled: restore only experiments you
+        trust, as with any pickle file.
         """
-        import cloudpickle
-
         from tunecore.controller import ResumeOptions
         from tunecore.storage import SPEC_FILE
 
         path = os.path.abspath(os.fspath(path))
-        if not cls.can_restore(path):
-            raise TuneError(
-                f"{path} is not a resumable tunecore experiment (it needs experiment.json and {SPEC_FILE});"
-                " give the directory that Tuner.fit() printed, e.g. tune_results/<name>"
-            )
+        modules = _check_restorable(path)
+        spec_file = os.path.join(path, SPEC_FILE)
         try:
-            with open(os.path.join(path, SPEC_FILE), "rb") as file:
-                spec = cloudpickle.load(file)
+            with open(spec_file, "rb") as file:
+                spec = load_pickle(file.read(), modules)
+        except TuneError as exc:
+            raise TuneError(f"cannot load {spec_file}: {exc}") from exc
         except Exception as exc:
             raise TuneError(
-                f"cannot load {os.path.join(path, SPEC_FILE)}: {type(exc).__name__}: {exc}. If a module of the"
+                f"cannot load {spec_file}: {type(exc).__name__}: {exc}. If a module of the"
                 " trainable or a component is not importable here, run from the same environment"
             ) from exc
         trainable = trainable if trainable is not None else spec.trainable
@@ -124,6 +137,7 @@ class Tuner:
         )
         tuner._resume = ResumeOptions(resume_unfinished, resume_errored, restart_errored)
         tuner._path = path
+        tuner._repair = repair
         return tuner
 
     @classmethod
@@ -138,40 +152,103 @@ class Tuner:
         )
 
     def fit(self) -> ResultGrid:
-        """Run the experiment to its end and return its results (also on disk, see ResultGrid.from_path)."""
+        """Run the experiment to its end and return its results (also on disk, see ResultGrid.from_path).
+
+        The first Ctrl+C or SIGTERM stops it gracefully (:attr:`interrupted_by` says which), a second one
+        at once (KeyboardInterrupt); either way a message names the command that resumes it. A run that
+        fails before any trial ran leaves no experiment directory behind.
+        """
         from tunecore.controller import Controller
 
         plugins = self._plugins if self._plugins is not None else load_plugins()
-        path = self._path or self._experiment_path()
-        controller = Controller(self.spec, plugins, path, self.spec.trainable, resume=self._resume)
-        with _signals_stop(controller):
-            controller.run()
+        self.interrupted_by = None
+        new = self._path is None
+        path = self._experiment_path() if new else str(self._path)
+        self.experiment_path = path
+        controller: Controller | None = None
+        try:
+            if self._repair:
+                _repair(path)
+            controller = Controller(self.spec, plugins, path, self.spec.trainable, resume=self._resume)
+            with _signals_stop(controller, self):
+                controller.run()
+        except BaseException as exc:
+            if new and (controller is None or _nothing_ran(controller)):
+                shutil.rmtree(path, ignore_errors=True)
+            elif isinstance(exc, KeyboardInterrupt):
+                self.interrupted_by = self.interrupted_by or signal.SIGINT
+                _print_resume_hint(path, f"Interrupted by {self.interrupted_by.name}, stopped at once")
+            raise
         if controller.interrupted:
-            print(
-                f"tunecore: {controller.stop_reason}; the experiment's state is saved. Resume it with:\n"
-                f"  tunecore resume {path}\n  or tunecore.Tuner.restore({path!r}).fit()",
-                file=sys.stderr,
-            )
+            by = self.interrupted_by
+            _print_resume_hint(path, f"Interrupted by {by.name}" if by else f"Interrupted: {controller.stop_reason}")
         return ResultGrid.from_path(path)
 
     def _experiment_path(self) -> str:
-        """``<storage_path>/<name>``; an existing experiment is never written into: ``_2``, ``_3``... is added."""
+        """A new directory ``<storage_path>/<name>``; an existing one is never written into: ``_2``, ``_3``..."""
         run = self.spec.run_config
-        root = os.path.abspath(run.storage_path)
         if run.name:
             base = run.name
         else:
             trainable_name = getattr(unwrap(self.spec.trainable), "__name__", "experiment")
             base = f"{trainable_name}_{time.strftime('%Y%m%d-%H%M%S')}"
-        path, counter = os.path.join(root, base), 1
-        while os.path.exists(path):
-            counter += 1
-            path = os.path.join(root, f"{base}_{counter}")
-        return path
+        return claim_experiment_directory(run.storage_path, base)
+
+
+def _check_restorable(path: str) -> dict[str, str]:
+    """Check what :meth:`Tuner.restore` reads; the user modules (``{name: file}``) the experiment needs."""
+    from tunecore.storage import SPEC_FILE, read_experiment
+
+    if not os.path.isfile(os.path.join(path, SPEC_FILE)):
+        raise TuneError(
+            f"{path} is not a resumable tunecore experiment (it needs experiment.json and {SPEC_FILE});"
+            " give the directory that Tuner.fit() printed, e.g. tune_results/<name>"
+        )
+    experiment = read_experiment(path)
+    modules = experiment.get("user_modules") or {}
+    if not isinstance(modules, dict) or not all(isinstance(v, str) for v in modules.values()):
+        raise TuneError(f"{path}/experiment.json is damaged ('user_modules' is not a table of files)")
+    missing = missing_user_modules(modules)
+    if missing:
+        raise TuneError(
+            f"the experiment {path} was started with a trainable loaded from {', '.join(sorted(missing.values()))},"
+            " which no longer exists: put the file back there to resume it"
+        )
+    return modules
+
+
+def _repair(path: str) -> None:
+    """Set aside what the journal of ``path`` does not explain (integrity.repair), holding its lock."""
+    from tunecore.integrity import repair
+    from tunecore.lock import ExperimentLock
+
+    lock = ExperimentLock.acquire(path, "repair")
+    try:
+        moved = repair(path)
+    finally:
+        lock.release()
+    if moved:
+        print(f"tunecore: repaired {path}: set aside {', '.join(moved)}", file=sys.stderr)
+
+
+def _nothing_ran(controller: Any) -> bool:
+    """True when no trial of the controller reported, failed or wrote anything: its directory holds nothing."""
+    return all(
+        trial.last_result is None and trial.num_failures == 0 and not os.path.exists(trial.path or "")
+        for trial in controller.trials.values()
+    )
+
+
+def _print_resume_hint(path: str, what: str) -> None:
+    print(
+        f"tunecore: {what}; the experiment's state is saved. Resume it with:\n"
+        f"  tunecore resume {path}\n  or tunecore.Tuner.restore({path!r}).fit()",
+        file=sys.stderr,
+    )
 
 
 @contextmanager
-def _signals_stop(controller: Any) -> Iterator[None]:
+def _signals_stop(controller: Any, tuner: Tuner) -> Iterator[None]:
     """First Ctrl+C / SIGTERM: stop gracefully and save; the second one: stop at once (KeyboardInterrupt)."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -180,6 +257,7 @@ def _signals_stop(controller: Any) -> Iterator[None]:
 
     def handle(signum: int, frame: Any) -> None:
         received.append(signum)
+        tuner.interrupted_by = signal.Signals(signum)
         if len(received) > 1:
             raise KeyboardInterrupt
         controller.interrupt(f"interrupted by {signal.Signals(signum).name}")

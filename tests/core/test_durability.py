@@ -26,6 +26,7 @@ import pytest
 import tunecore
 from tunecore.builtin.searchers import RandomSearcher
 from tunecore.errors import TuneError
+from tunecore.lock import LOCK_FILE
 
 SCRIPT = Path(__file__).parent / "data" / "crash_experiment.py"
 TRIALS, ITERATIONS, EVERY, SEED = 8, 12, 3, 1234  # as in crash_experiment.py
@@ -134,11 +135,11 @@ def check_complete(path: Path, trials: int = TRIALS, iterations: int = ITERATION
 
 
 def tree_digest(path: Path) -> dict[str, str]:
-    """Every file under ``path`` and a hash of its bytes."""
+    """Every file under ``path`` and a hash of its bytes (but the lock file: who held the directory last)."""
     return {
         str(file.relative_to(path)): hashlib.sha256(file.read_bytes()).hexdigest()
         for file in sorted(path.rglob("*"))
-        if file.is_file()
+        if file.is_file() and file.relative_to(path) != Path(LOCK_FILE)
     }
 
 
@@ -614,7 +615,7 @@ def sigterm_interrupted(tmp_path_factory):
 
 def test_sigterm_stops_gracefully_and_the_trial_continues_from_its_checkpoint(sigterm_interrupted):
     tmp_path, interrupted, stderr, resumed = sigterm_interrupted
-    assert "interrupted by SIGTERM" in stderr and f"tunecore resume {tmp_path / 'exp'}" in stderr
+    assert "Interrupted by SIGTERM" in stderr and f"tunecore resume {tmp_path / 'exp'}" in stderr
     assert [(r.config["id"], r.status) for r in interrupted] == [(0, "TERMINATED"), (1, "PENDING")]
     assert iterations_of(interrupted[1]) == list(range(1, 7))
     check_counts(resumed, 2)
@@ -624,7 +625,8 @@ def test_sigterm_stops_gracefully_and_the_trial_continues_from_its_checkpoint(si
 
 def test_only_the_last_result_of_a_resumed_trial_may_be_done(sigterm_interrupted):
     *_, resumed = sigterm_interrupted
-    assert [r["training_iteration"] for r in resumed[1].metrics_history if r["done"]] == []  # actual: [6]
+    history = resumed[1].metrics_history
+    assert [r["training_iteration"] for r in history if r["done"]] == [history[-1]["training_iteration"]] == [12]
 
 
 # --- 5. num_to_keep with a score --------------------------------------------------------------------------

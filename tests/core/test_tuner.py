@@ -49,7 +49,7 @@ def test_grid_times_num_samples_and_auto_fields(tmp_path):
     history = grid[0].metrics_history
     assert [r["training_iteration"] for r in history] == [1, 2, 3, 4, 5]
     assert all(r["trial_id"] == grid[0].trial_id for r in history)
-    assert [r["done"] for r in history] == [False] * 5  # the function ended by returning, not by a decision
+    assert [r["done"] for r in history] == [False] * 4 + [True]  # a finished trial's final result is done
     assert history[-1]["time_total_s"] >= history[0]["time_total_s"] > 0
     assert {"time_this_iter_s", "timestamp"} <= set(history[0])
 

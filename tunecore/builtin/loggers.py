@@ -23,7 +23,8 @@ import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
-from tunecore.formatting import flatten_dict, format_config, format_duration, format_value
+from tunecore.best import pick_best
+from tunecore.formatting import flatten_dict, format_config, format_duration, format_value, result_field
 from tunecore.jsonutil import dumps, to_json_value
 from tunecore.protocols import Logger
 
@@ -311,18 +312,9 @@ _CLEAR_LINE = "\r\x1b[K"
 
 
 def _metric_value(result: dict[str, Any] | None, metric: str | None) -> float | None:
-    """The result's metric as a float (``a/b`` looks into nested dicts); None when missing, not a number or NaN."""
-    if not result or not metric:
-        return None
-    value: Any = result.get(metric)
-    if value is None and "/" in metric:
-        value = result
-        for part in metric.split("/"):
-            value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
+    """The result's metric as a float (``a/b`` looks into nested dicts); None when missing or not a number."""
+    value = result_field(result, metric) if metric else None
+    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
 
 
 def _last_line(error: str | None) -> str:
@@ -365,7 +357,8 @@ class ConsoleLogger(Logger):
         self._state: dict[str, str] = {}
         self._counts: collections.Counter[str] = collections.Counter()
         self._running: dict[str, Trial] = {}
-        self._best: tuple[float, str, Any, Trial] | None = None
+        self._latest: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        """Each trial's latest result with the config that earned it (a restart changes the trial's config)."""
         self._status_text = ""
         self._tty: tuple[Any, bool] | None = None
 
@@ -380,9 +373,14 @@ class ConsoleLogger(Logger):
         self._print(f"Experiment {experiment.name}{goal}: results in {experiment.path}")
 
     def tunecore_trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
-        """Count the trial as running."""
+        """Count the trial as running; say so when it is a retry after a failure."""
         if not self._enabled(experiment):
             return
+        if trial.num_failures and trial.error:
+            limit = (experiment.spec or {}).get("failure_config", {}).get("max_failures")
+            of = f" of {limit}" if isinstance(limit, int) and limit >= 0 else ""
+            message = format_value(_last_line(trial.error), 120)
+            self._print(f"{trial.trial_id} RETRYING   retry {trial.num_failures}{of} after: {message}")
         self._set_state(trial.trial_id, "RUNNING")
         self._running[trial.trial_id] = trial
         self._maybe_status(experiment)
@@ -391,11 +389,7 @@ class ConsoleLogger(Logger):
         """Track the best metric; at verbose 2, print the result."""
         if not self._enabled(experiment):
             return
-        value = _metric_value(result, experiment.metric)
-        if value is not None and experiment.mode in ("min", "max"):
-            best = self._best
-            if best is None or (value < best[0] if experiment.mode == "min" else value > best[0]):
-                self._best = (value, trial.trial_id, result.get("training_iteration"), trial)
+        self._latest[trial.trial_id] = (result, dict(trial.config))
         if self._level is not None and self._level >= 2:
             self._print(self._result_line(experiment, trial, result))
         self._maybe_status(experiment)
@@ -431,17 +425,38 @@ class ConsoleLogger(Logger):
         states = ", ".join(f"{counts[state]} {state.lower()}" for state in (*_STATES, "PENDING") if counts[state])
         elapsed = format_duration(self.clock() - self._start) if self._start is not None else ""
         plural = "" if len(trials) == 1 else "s"
-        line = f"Finished {experiment.name}: {len(trials)} trial{plural}" + (f" ({states})" if states else "")
+        ended = "Interrupted" if experiment.interrupted else "Finished"
+        line = f"{ended} {experiment.name}: {len(trials)} trial{plural}" + (f" ({states})" if states else "")
         line += f" in {elapsed}" if elapsed else ""
-        if self._best is not None:
-            value, trial_id, iteration, trial = self._best
+        best = self._best(experiment, [(t.trial_id, self._earned(t)) for t in trials])
+        if best is not None:
+            (trial_id, (result, config)), value = best
+            iteration = result.get("training_iteration")
             at = f", iter {format_value(iteration)}" if iteration is not None else ""
             line += f" | best {experiment.metric}={format_value(value)} ({trial_id}{at})"
-            config = format_config(trial.config)
-            line += f" {config}" if config else ""
+            config_text = format_config(config)
+            line += f" {config_text}" if config_text else ""
         self._print(line, final=True)
 
     # internals
+
+    def _earned(self, trial: Trial) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The trial's last result and the config that earned it (its own config for earlier sessions)."""
+        last = trial.last_result or {}
+        seen = self._latest.get(trial.trial_id)
+        if seen is not None and seen[0].get("training_iteration") == last.get("training_iteration"):
+            return last, seen[1]
+        return last, dict(trial.config)
+
+    @staticmethod
+    def _best(
+        experiment: ExperimentInfo, candidates: list[tuple[str, tuple[dict[str, Any], dict[str, Any]]]]
+    ) -> tuple[tuple[str, tuple[dict[str, Any], dict[str, Any]]], float] | None:
+        """The best candidate by the one rule of :mod:`tunecore.best` (None without a metric and mode)."""
+        if not experiment.metric or experiment.mode not in ("min", "max"):
+            return None
+        scored = [((trial_id, earned), result_field(earned[0], experiment.metric)) for trial_id, earned in candidates]
+        return pick_best(scored, experiment.mode)
 
     def _enabled(self, experiment: ExperimentInfo) -> bool:
         if self._level is None:
@@ -473,8 +488,9 @@ class ConsoleLogger(Logger):
                 del self._running[trial_id]
         states = ", ".join(f"{self._counts[s]} {s.lower()}" for s in _STATES if self._counts[s] or s == "RUNNING")
         line = f"[{format_duration(now - (now if self._start is None else self._start))}] {states}"
-        if self._best is not None:
-            line += f" | best {experiment.metric}={format_value(self._best[0])} ({self._best[1]})"
+        best = self._best(experiment, sorted(self._latest.items()))
+        if best is not None:
+            line += f" | best {experiment.metric}={format_value(best[1])} ({best[0][0]})"
         self._status(line)
 
     def _result_line(self, experiment: ExperimentInfo, trial: Trial, result: dict[str, Any]) -> str:

@@ -1,0 +1,88 @@
+""""Best" means one thing everywhere (issue 11 items 6 and 18): the trial whose last result has the best finite
+value, over every trial of the experiment — in the console summary, ``tunecore run``/``show`` and
+``ResultGrid.get_best_result``."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+
+import pytest
+
+import tunecore
+from tests.core.scripted_executor import ScriptedExecutor, interrupt, result, run_controller
+from tests.core.test_controller_states import StopAt, idle
+from tunecore import cli
+from tunecore.builtin.loggers import ConsoleLogger
+
+VALUES = {0: [3.0, -math.inf], 1: [0.1, 5.0], 2: [2.0, 1.0], 3: [4.0, math.nan]}
+"""Per trial id: its losses. Best by last finite value: id 2 (1.0); id 1 was better once, id 0 ends at -inf."""
+
+
+def losses(config):
+    for loss in VALUES[config["id"]]:
+        tunecore.report({"loss": loss})
+
+
+def run(tmp_path, num_samples=1, ids=(0, 1, 2, 3)):
+    return tunecore.Tuner(
+        losses,
+        param_space={"id": tunecore.grid_search(list(ids))},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline", num_samples=num_samples),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", loggers=["console"]),
+    )
+
+
+def summary_line(text):
+    return next(line for line in text.splitlines() if line.startswith(("Finished exp", "Interrupted exp")))
+
+
+def test_summary_show_and_get_best_result_name_the_same_trial(tmp_path, capsys):
+    with pytest.warns(tunecore.MetricWarning):
+        grid = run(tmp_path).fit()
+    summary = summary_line(capsys.readouterr().err)
+    assert grid.get_best_result().config == {"id": 2}
+    assert "best loss=1 (t00003, iter 2) id=2" in summary
+    assert cli.main(["show", os.path.join(str(tmp_path), "exp")]) == 0
+    assert re.search(r"^best: t00003 loss=1 ", capsys.readouterr().out, re.M)
+
+
+def test_after_a_resume_with_more_samples_the_summary_ranks_every_trial(tmp_path, capsys):
+    """The resumed session's trials are worse than the first session's best: the summary still names it."""
+    with pytest.warns(tunecore.MetricWarning):
+        run(tmp_path, ids=(2, 0)).fit()
+    capsys.readouterr()
+    with pytest.warns(tunecore.MetricWarning):
+        grid = tunecore.Tuner.restore(os.path.join(str(tmp_path), "exp"), num_samples=2).fit()
+    assert len(grid) == 4
+    assert grid.get_best_result().trial_id == "t00001"
+    assert "best loss=1 (t00001, iter 2) id=2" in summary_line(capsys.readouterr().err)
+
+
+def test_the_summary_prints_the_config_that_earned_the_score(tmp_path):
+    """A restart changed the trial's config after its last result: the summary shows the config of the result."""
+    stream = io.StringIO()
+    restart = StopAt(iteration=1, decision=tunecore.Decision.restart({"x": 0.5}))
+    spec = tunecore.Tuner(
+        idle,
+        param_space={"x": 0.25},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", scheduler=restart),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", verbose=0,
+                                      loggers=[ConsoleLogger(verbose=1, stream=stream)]),
+    ).spec
+    script = [result("t00001", loss=1.0), interrupt(), result("t00001")]
+    controller = run_controller(spec, os.path.join(str(tmp_path), "exp"), ScriptedExecutor(script, slots=1))
+    assert controller.trials["t00001"].config == {"x": 0.5}  # restarted, not yet relaunched
+    summary = summary_line(stream.getvalue())
+    assert summary.startswith("Interrupted exp: 1 trial (1 pending)")  # item 16: not "Finished"
+    assert summary.endswith("best loss=1 (t00001, iter 1) x=0.25")
+
+
+def test_show_mode_without_metric_is_an_error(tmp_path, capsys):
+    run(tmp_path, ids=(2,)).fit()
+    capsys.readouterr()
+    assert cli.main(["show", os.path.join(str(tmp_path), "exp"), "--mode", "max"]) == 2
+    err = capsys.readouterr().err
+    assert "--mode needs --metric" in err and "metric 'loss' is ranked by its mode 'min'" in err

@@ -1,0 +1,273 @@
+"""Every trial status transition, driven through the real controller by a scripted executor.
+
+Each test names the transitions it covers; the interleavings of decisions, interrupts and failures are
+the races outside testing found (issue 11 item 1).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+import tunecore
+from tests.core.scripted_executor import (
+    ScriptedExecutor,
+    crash,
+    final_statuses,
+    finish,
+    interrupt,
+    result,
+    run_controller,
+    statuses,
+)
+from tunecore.builtin.loggers import ConsoleLogger
+from tunecore.controller import ResumeOptions
+from tunecore.journal import replay
+from tunecore.storage import read_journal
+
+
+def idle(config):
+    """Never called: the scripted executor plays the trials."""
+    raise AssertionError("the scripted executor runs no trainable")
+
+
+class StopAt(tunecore.Scheduler):
+    """STOP (or another decision) for one trial at one iteration."""
+
+    def __init__(self, trial_id="t00001", iteration=2, decision=tunecore.STOP):
+        self.trial_id, self.iteration, self.decision = trial_id, iteration, decision
+
+    def on_trial_result(self, trial, result):
+        if trial.trial_id == self.trial_id and result["training_iteration"] == self.iteration:
+            return self.decision
+        return tunecore.CONTINUE
+
+
+def spec(num_samples=2, scheduler=None, metric=None, mode=None, stop=None, failure=None, tmp=None, loggers=()):
+    return tunecore.Tuner(
+        idle,
+        param_space={"x": tunecore.uniform(0, 1)},
+        tune_config=tunecore.TuneConfig(
+            metric=metric, mode=mode, num_samples=num_samples, seed=0, scheduler=scheduler or "fifo"
+        ),
+        run_config=tunecore.RunConfig(
+            storage_path=str(tmp), name="exp", loggers=list(loggers), verbose=0, stop=stop,
+            failure_config=failure or tunecore.FailureConfig(),
+        ),
+    ).spec
+
+
+def path_of(tmp_path):
+    return os.path.join(str(tmp_path), "exp")
+
+
+# --- item 1: a trial a component stopped stays stopped, whatever interrupts the run -----------------------
+
+
+def test_a_trial_the_scheduler_stopped_is_not_revived_by_an_interrupt(tmp_path):
+    """RUNNING -> TERMINATED (scheduler STOP) although SIGINT came before the STOP took effect."""
+    script = [
+        result("t00001"), result("t00002"),
+        result("t00001"),  # iteration 2: the scheduler says STOP
+        interrupt(),
+        result("t00001"),  # the STOP takes effect here
+        result("t00002"), result("t00002"),
+    ]
+    controller = run_controller(spec(scheduler=StopAt(), tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    assert controller.interrupted
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "PENDING"}
+    last = replay(read_journal(path_of(tmp_path)))["t00001"].last_result
+    assert last["training_iteration"] == 2 and last["done"] is True
+
+    resumed = ScriptedExecutor([])
+    run_controller(spec(scheduler=StopAt(), tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions())
+    assert [launch.trial_id for launch in resumed.launches] == ["t00002"]  # t00001 does not run again
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "TERMINATED"}
+
+
+def test_a_trial_a_stopper_stopped_is_not_revived_by_an_interrupt(tmp_path):
+    """RUNNING -> TERMINATED (stop dict) with SIGINT between the decision and its effect."""
+    script = [result("t00001"), result("t00001"), interrupt(), result("t00001"), result("t00002")]
+    stop = {"training_iteration": 2}
+    run_controller(spec(stop=stop, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "PENDING"}
+
+
+def test_fail_fast_does_not_revive_a_trial_the_scheduler_stopped(tmp_path):
+    """t00001 STOPPED by the scheduler, then t00002 fails with fail_fast: t00001 stays TERMINATED."""
+    script = [result("t00001"), result("t00001"), crash("t00002"), result("t00001")]
+    failure = tunecore.FailureConfig(fail_fast=True)
+    controller = run_controller(
+        spec(scheduler=StopAt(), failure=failure, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script)
+    )
+    assert controller.interrupted
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "ERROR"}
+
+
+def test_a_missing_metric_error_is_not_turned_into_pending_by_an_interrupt(tmp_path):
+    """RUNNING -> ERROR (metric missing) with SIGINT before the STOP took effect."""
+    script = [result("t00001", other=1.0), interrupt(), result("t00001"), result("t00002", loss=1.0)]
+    run_controller(spec(metric="loss", mode="min", tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    journal = replay(read_journal(path_of(tmp_path)))
+    assert journal["t00001"].status == "ERROR"
+    assert "without the metric ['loss']" in journal["t00001"].error
+    assert journal["t00002"].status == "PENDING"
+
+
+def test_a_trial_that_finishes_while_the_run_is_interrupted_is_terminated(tmp_path):
+    """RUNNING -> TERMINATED: a trainable that returns during the stop's grace period is done, not PENDING."""
+    script = [result("t00001"), interrupt(), finish("t00001"), result("t00002"), result("t00002")]
+    run_controller(spec(tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "PENDING"}
+
+
+def test_a_trial_stopped_by_the_interrupt_itself_resumes(tmp_path):
+    """RUNNING -> PENDING (interrupted) -> RUNNING -> TERMINATED on resume, from where it was."""
+    script = [result("t00001"), result("t00001"), interrupt(), result("t00001"), result("t00001")]
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    assert statuses(path_of(tmp_path))["t00001"] == ["RUNNING", "PENDING"]
+    history = replay(read_journal(path_of(tmp_path)))["t00001"].history
+    assert [r["training_iteration"] for r in history] == [1, 2, 3]  # the one in flight is recorded, not done
+    assert not history[-1].get("done")
+
+    resumed = ScriptedExecutor([])
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions())
+    assert resumed.launches[0].start_iteration == 0  # no checkpoint: from scratch
+    assert statuses(path_of(tmp_path))["t00001"][-2:] == ["RUNNING", "TERMINATED"]
+
+
+# --- the other transitions ------------------------------------------------------------------------------
+
+
+def test_pending_running_terminated_when_the_trainable_finishes(tmp_path):
+    """PENDING -> RUNNING -> TERMINATED; the final result carries done=True (item 21)."""
+    script = [result("t00001", loss=2.0), result("t00001", loss=1.0), finish("t00001")]
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    assert statuses(path_of(tmp_path)) == {"t00001": ["RUNNING", "TERMINATED"]}
+    record = replay(read_journal(path_of(tmp_path)))["t00001"]
+    assert record.last_result["done"] is True
+    assert [bool(r.get("done")) for r in record.history] == [False, True]
+
+
+def test_pause_then_resume_then_terminate(tmp_path):
+    """RUNNING -> PAUSED -> RUNNING -> TERMINATED."""
+
+    class PauseOnce(tunecore.Scheduler):
+        def __init__(self):
+            self.paused = False
+
+        def on_trial_result(self, trial, result):
+            if not self.paused:
+                self.paused = True
+                return tunecore.PAUSE
+            return tunecore.CONTINUE
+
+        def choose_trial_to_run(self, pending, paused):
+            return (list(pending) + list(paused) or [None])[0]
+
+    script = [result("t00001"), result("t00001"), result("t00001"), finish("t00001")]
+    executor = ScriptedExecutor(script, slots=1)
+    run_controller(spec(num_samples=1, scheduler=PauseOnce(), tmp=tmp_path), path_of(tmp_path), executor)
+    assert statuses(path_of(tmp_path)) == {"t00001": ["RUNNING", "PAUSED", "RUNNING", "TERMINATED"]}
+    assert [launch.start_iteration for launch in executor.launches] == [0, 0]  # no checkpoint to continue from
+
+
+def test_paused_trials_left_at_the_end_are_terminated(tmp_path):
+    """PAUSED -> TERMINATED when nothing will resume it."""
+
+    class PauseForever(tunecore.Scheduler):
+        def on_trial_result(self, trial, result):
+            return tunecore.PAUSE
+
+    script = [result("t00001"), result("t00001")]
+    run_controller(spec(num_samples=1, scheduler=PauseForever(), tmp=tmp_path), path_of(tmp_path),
+                   ScriptedExecutor(script))
+    assert statuses(path_of(tmp_path)) == {"t00001": ["RUNNING", "PAUSED", "TERMINATED"]}
+    assert replay(read_journal(path_of(tmp_path)))["t00001"].last_result["done"] is True
+
+
+def test_retry_then_error(tmp_path):
+    """RUNNING -> PENDING (retry) -> RUNNING -> ERROR; every attempt's traceback is kept (item 20)."""
+    script = [result("t00001"), crash("t00001", "Traceback\nValueError: first"),
+              crash("t00001", "Traceback\nValueError: second")]
+    failure = tunecore.FailureConfig(max_failures=1)
+    console = io.StringIO()
+    logger = ConsoleLogger(verbose=1, stream=console)
+    run_controller(spec(num_samples=1, failure=failure, tmp=tmp_path, loggers=[logger]), path_of(tmp_path),
+                   ScriptedExecutor(script))
+    assert statuses(path_of(tmp_path)) == {"t00001": ["RUNNING", "PENDING", "RUNNING", "ERROR"]}
+    assert "t00001 RETRYING   retry 1 of 1 after: ValueError: first" in console.getvalue().splitlines()
+    record = replay(read_journal(path_of(tmp_path)))["t00001"]
+    assert record.num_failures == 2 and record.error.endswith("ValueError: second")
+    with open(os.path.join(path_of(tmp_path), "t00001", "error.txt"), encoding="utf-8") as file:
+        text = file.read()
+    assert text.index("ValueError: first") < text.index("ValueError: second")
+    assert "Failure # 1" in text and "Failure # 2" in text
+
+
+def test_restart_relaunches_with_the_new_config(tmp_path):
+    """RUNNING -> PENDING (restart) -> RUNNING -> TERMINATED with the restart's config."""
+    decision = tunecore.Decision.restart({"x": 0.5})
+    script = [result("t00001"), result("t00001"), result("t00001"), finish("t00001")]
+    executor = ScriptedExecutor(script, slots=1)
+    run_controller(spec(num_samples=1, scheduler=StopAt(iteration=1, decision=decision), tmp=tmp_path),
+                   path_of(tmp_path), executor)
+    assert statuses(path_of(tmp_path))["t00001"] == ["RUNNING", "PENDING", "RUNNING", "TERMINATED"]
+    assert executor.launches[1].config == {"x": 0.5}
+
+
+def test_an_error_trial_runs_again_on_resume_with_resume_errored(tmp_path):
+    """ERROR -> PENDING (resume_errored) -> RUNNING -> TERMINATED."""
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor([crash("t00001")]))
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "ERROR"}
+    resumed = ScriptedExecutor([])
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions(resume_errored=True))
+    assert statuses(path_of(tmp_path))["t00001"] == ["RUNNING", "ERROR", "PENDING", "RUNNING", "TERMINATED"]
+
+
+def test_unfinished_trials_end_terminated_without_resume_unfinished(tmp_path):
+    """PENDING (interrupted) -> TERMINATED when the resume does not continue unfinished trials."""
+    script = [result("t00001"), interrupt(), result("t00001")]
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    resumed = ScriptedExecutor([])
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), resumed,
+                   ResumeOptions(resume_unfinished=False))
+    assert resumed.launches == []
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED"}
+
+
+@pytest.mark.parametrize("forced", [False, True])
+def test_the_time_budget_stops_trials_terminated(tmp_path, forced):
+    """RUNNING -> TERMINATED when the experiment stops (not an interruption): nothing is left to resume."""
+    script = [result("t00001"), result("t00002")]
+    executor = ScriptedExecutor(script)
+    controller_spec = spec(tmp=tmp_path)
+
+    class StopAll(tunecore.Stopper):
+        def stop_all(self):
+            return True
+
+    controller_spec = tunecore.Tuner(
+        idle, param_space=controller_spec.param_space, tune_config=controller_spec.tune_config,
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", loggers=[], verbose=0,
+                                      stoppers=[StopAll()]),
+    ).spec
+    if forced:
+        executor.script.append(interrupt())  # a later interrupt changes nothing for trials already stopped
+    run_controller(controller_spec, path_of(tmp_path), executor)
+    assert set(final_statuses(path_of(tmp_path)).values()) == {"TERMINATED"}
+
+
+def test_a_failure_during_an_interrupt_keeps_its_retry_for_the_resume(tmp_path):
+    """RUNNING -> PENDING (failed with retries left while the run stops) -> RUNNING on resume."""
+    script = [result("t00001"), interrupt(), crash("t00001", "Traceback\nOSError: disk")]
+    failure = tunecore.FailureConfig(max_failures=1)
+    run_controller(spec(num_samples=1, failure=failure, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    record = replay(read_journal(path_of(tmp_path)))["t00001"]
+    assert (record.status, record.num_failures) == ("PENDING", 1)
+    resumed = ScriptedExecutor([])
+    run_controller(spec(num_samples=1, failure=failure, tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions())
+    assert [launch.trial_id for launch in resumed.launches] == ["t00001"]
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED"}

@@ -1,0 +1,40 @@
+"""What "best" means, in one place: the console summary, ``tunecore run`` and ``show``, and
+:meth:`tunecore.ResultGrid.get_best_result` all pick the best trial with :func:`pick_best`.
+
+The best trial is the one whose **last** result has the best value of the metric (lowest for ``"min"``,
+highest for ``"max"``), among the trials whose last value is a finite number: NaN, ±inf, a missing value
+or a non-number never counts as best. A tie goes to the trial created first. This is Ray Tune's default
+(``scope="last"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from tunecore.options import is_finite_number
+
+T = TypeVar("T")
+
+
+def is_better(value: float, than: float | None, mode: str) -> bool:
+    """True when ``value`` beats ``than`` (None: nothing to beat) in ``mode`` ("min" or "max")."""
+    return than is None or (value < than if mode == "min" else value > than)
+
+
+def pick_best(scored: Iterable[tuple[T, Any]], mode: str, finite_only: bool = True) -> tuple[T, float] | None:
+    """The item with the best score, with that score; None when no item has a (finite) number.
+
+    ``scored`` are ``(item, score)`` pairs in trial order; the first of equal scores wins. Scores that are
+    not numbers are skipped, and so are NaN and ±inf unless ``finite_only`` is False.
+    """
+    best: tuple[T, float] | None = None
+    for item, score in scored:
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            continue
+        if finite_only and not is_finite_number(score):
+            continue
+        if is_better(float(score), best[1] if best else None, mode):
+            best = (item, float(score))
+    return best
+
