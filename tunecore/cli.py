@@ -161,7 +161,7 @@ def _fit(tuner: Any) -> int:
         return 128 + (tuner.interrupted_by or signal.SIGINT)
     status = _report(grid)
     if tuner.interrupted_by is not None:
-        print(f"interrupted by {tuner.interrupted_by.name}: resume with  tunecore resume {grid.experiment_path}")
+        print(f"interrupted by {tuner.interrupted_by.name}: resume with: tunecore resume {grid.experiment_path}")
         return 128 + tuner.interrupted_by
     return status
 

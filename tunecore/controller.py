@@ -202,6 +202,9 @@ class Controller(ExecutorHandler):
             # Not in `finally`: after an exception (a second Ctrl+C between suggest() and the journal, say)
             # the components may be ahead of the journal; the snapshot of the last trial event stands.
             self._snapshot(force=True)
+        except BaseException as exc:  # a component's error, a second Ctrl+C: loggers say how it ended
+            self.info = attrs.evolve(self.info, failed=f"{type(exc).__name__}: {exc}".rstrip(": "))
+            raise
         finally:
             try:
                 self.executor.shutdown()

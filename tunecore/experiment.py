@@ -23,3 +23,5 @@ class ExperimentInfo:
     """The experiment specification as plain data (what ``experiment.json`` holds)."""
     interrupted: bool = False
     """True once Ctrl+C, SIGTERM or ``fail_fast`` stopped the experiment early, resumable (``tunecore resume``)."""
+    failed: str | None = None
+    """Set when the run itself ended with an exception (a component's error, a second Ctrl+C): its summary."""

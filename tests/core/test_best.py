@@ -36,7 +36,7 @@ def run(tmp_path, num_samples=1, ids=(0, 1, 2, 3)):
 
 
 def summary_line(text):
-    return next(line for line in text.splitlines() if line.startswith(("Finished exp", "Interrupted exp")))
+    return next(line for line in text.splitlines() if line.split(" ", 1)[0] in ("Finished", "Interrupted", "Failed"))
 
 
 def test_summary_show_and_get_best_result_name_the_same_trial(tmp_path, capsys):
@@ -86,3 +86,18 @@ def test_show_mode_without_metric_is_an_error(tmp_path, capsys):
     assert cli.main(["show", os.path.join(str(tmp_path), "exp"), "--mode", "max"]) == 2
     err = capsys.readouterr().err
     assert "--mode needs --metric" in err and "metric 'loss' is ranked by its mode 'min'" in err
+
+
+def test_a_run_that_fails_does_not_say_finished(tmp_path):
+    """A component's error ends the run: the summary says Failed, not Finished with trials still running."""
+    stream = io.StringIO()
+    spec = tunecore.Tuner(
+        idle,
+        param_space={"x": 0.25},
+        tune_config=tunecore.TuneConfig(num_samples=2),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", verbose=0, stop={"training_iter": 3},
+                                      loggers=[ConsoleLogger(verbose=1, stream=stream)]),
+    ).spec
+    with pytest.raises(tunecore.ConfigError, match="training_iter"):
+        run_controller(spec, os.path.join(str(tmp_path), "exp"), ScriptedExecutor([result("t00001")]))
+    assert summary_line(stream.getvalue()).startswith("Failed exp: 2 trials")

@@ -69,7 +69,7 @@ def test_an_interrupted_run_exits_128_plus_the_signal_and_names_the_resume_comma
     name = signal.Signals(signum).name
     assert f"tunecore: Interrupted by {name}; the experiment's state is saved" in err
     assert f"tunecore resume {path}" in err
-    assert f"interrupted by {name}: resume with  tunecore resume {path}" in out
+    assert f"interrupted by {name}: resume with: tunecore resume {path}" in out
     assert [record.status for record in replay(read_journal(str(path))).values()] == ["PENDING"]
 
 

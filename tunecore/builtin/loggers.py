@@ -425,7 +425,7 @@ class ConsoleLogger(Logger):
         states = ", ".join(f"{counts[state]} {state.lower()}" for state in (*_STATES, "PENDING") if counts[state])
         elapsed = format_duration(self.clock() - self._start) if self._start is not None else ""
         plural = "" if len(trials) == 1 else "s"
-        ended = "Interrupted" if experiment.interrupted else "Finished"
+        ended = "Failed" if experiment.failed else "Interrupted" if experiment.interrupted else "Finished"
         line = f"{ended} {experiment.name}: {len(trials)} trial{plural}" + (f" ({states})" if states else "")
         line += f" in {elapsed}" if elapsed else ""
         best = self._best(experiment, [(t.trial_id, self._earned(t)) for t in trials])
