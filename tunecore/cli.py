@@ -184,6 +184,7 @@ def _show_command(args: argparse.Namespace) -> int:
     if args.mode and not args.metric:  # the experiment's metric has its own mode: never rank it the other way
         own = f"the experiment's metric {grid.metric!r} is ranked by its mode {grid.mode!r}" if grid.metric else ""
         raise TuneError(f"--mode needs --metric: {own or 'the experiment has no metric'}; give --metric FIELD too")
+    _warn_inconsistencies(grid.experiment_path)
     metric = args.metric or (grid.metric if isinstance(grid.metric, str) else None)
     print(f"experiment: {grid.experiment_path}")
     header = f"{'trial':<8} {'status':<11} {'iter':>5}"
@@ -198,6 +199,15 @@ def _show_command(args: argparse.Namespace) -> int:
     print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
     _print_best(grid, metric, args.mode)
     return 0
+
+
+def _warn_inconsistencies(path: str) -> None:
+    """Say on stderr what the journal does not explain (show reads only the journal; nothing is unpickled)."""
+    from tunecore.integrity import find_inconsistencies
+    from tunecore.storage import read_journal
+
+    for problem in find_inconsistencies(path, read_journal(path), None):
+        print(f"tunecore: warning: {problem.message}; the table shows only what the journal holds", file=sys.stderr)
 
 
 def _print_best(grid: object, metric: str | None, mode: str | None) -> None:

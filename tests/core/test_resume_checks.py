@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import tunecore
+import tunecore.cli
 from tunecore.errors import TuneError
 from tunecore.journal import replay
 from tunecore.lock import LOCK_FILE
@@ -70,6 +71,15 @@ def test_a_truncated_journal_is_refused_by_the_cli_with_exit_2(tmp_path):
     assert done.stderr.startswith(f"tunecore: error: the experiment {path} is inconsistent: ")
     assert "are not in the journal" in done.stderr and "Traceback" not in done.stderr
     assert tree_digest(path) == before
+
+
+def test_show_warns_about_what_the_journal_does_not_explain(tmp_path, capsys):
+    path = start_experiment(tmp_path)
+    (path / "journal.jsonl").write_text("")
+    assert tunecore.cli.main(["show", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("tunecore: warning: trial directories t00001, t00002, t00003 are not in the journal")
+    assert "the table shows only what the journal holds" in err
 
 
 def test_repair_sets_aside_what_the_journal_does_not_explain_and_resumes(tmp_path):
