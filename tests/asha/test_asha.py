@@ -111,7 +111,8 @@ def test_any_non_decreasing_time_attr(tmp_path):
 def test_nan_ranks_last(tmp_path):
     # q=.5 continues to 8; NaN is below .5's score at rung 1 and stops there. Then q=.7 meets the records
     # NaN (the worst) and .5: their median is -inf in scores, so .7 continues; it stops at rung 2 (only .5 there).
-    grid = run(tmp_path, "asha", OPTIONS, [0.5, -1, 0.7])
+    with pytest.warns(tunecore.MetricWarning, match="loss=nan"):
+        grid = run(tmp_path, "asha", OPTIONS, [0.5, -1, 0.7])
     assert iterations(grid) == [8, 1, 2]
     assert math.isnan(grid[1].metrics["loss"])
     # Without the NaN trial q=.7 is stopped at once.

@@ -94,7 +94,8 @@ def test_errors_and_early_ends_complete_the_rungs(tmp_path):
 
 def test_nan_ranks_last(tmp_path):
     for mode, metric in (("min", "loss"), ("max", "acc")):
-        grid = run(tmp_path / mode, "hyperband", OPTIONS, [-1, 0.9, 0.8], metric=metric, mode=mode)
+        with pytest.warns(tunecore.MetricWarning, match=f"{metric}=nan"):
+            grid = run(tmp_path / mode, "hyperband", OPTIONS, [-1, 0.9, 0.8], metric=metric, mode=mode)
         assert iterations(grid) == [1, 1, 9]
 
 

@@ -389,7 +389,7 @@ class ConsoleLogger(Logger):
         """Track the best metric; at verbose 2, print the result."""
         if not self._enabled(experiment):
             return
-        self._latest[trial.trial_id] = (result, dict(trial.config))
+        self._latest[trial.trial_id] = (result, trial.config)  # a restart replaces the dict, never mutates it
         if self._level is not None and self._level >= 2:
             self._print(self._result_line(experiment, trial, result))
         self._maybe_status(experiment)
