@@ -262,11 +262,18 @@ class Controller(ExecutorHandler):
             for trial_id in list(self.running):
                 self.executor.stop(trial_id, force=True)
 
-    def interrupt(self, reason: str) -> None:
-        """Stop and keep the stopped trials unfinished, to be resumed (Ctrl+C, SIGTERM, fail_fast)."""
+    def interrupt(self, reason: str) -> bool:
+        """Stop and keep the stopped trials unfinished, to be resumed (Ctrl+C, SIGTERM, fail_fast).
+
+        False (and nothing changes) when the experiment is already ending for another reason (time budget,
+        a stopper): its trials then end as that stop says, TERMINATED.
+        """
+        if self._stop_reason is not None and not self._interrupted:
+            return False
         self._interrupted = True
         self.info = attrs.evolve(self.info, interrupted=True)
         self.request_stop(reason)
+        return True
 
     @property
     def interrupted(self) -> bool:

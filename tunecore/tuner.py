@@ -257,10 +257,11 @@ def _signals_stop(controller: Any, tuner: Tuner) -> Iterator[None]:
 
     def handle(signum: int, frame: Any) -> None:
         received.append(signum)
-        tuner.interrupted_by = signal.Signals(signum)
         if len(received) > 1:
+            tuner.interrupted_by = tuner.interrupted_by or signal.Signals(signum)
             raise KeyboardInterrupt
-        controller.interrupt(f"interrupted by {signal.Signals(signum).name}")
+        if controller.interrupt(f"interrupted by {signal.Signals(signum).name}"):
+            tuner.interrupted_by = signal.Signals(signum)
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -3,7 +3,8 @@ interrupts, so that races between them are unit tests.
 
 A script is a list of steps, played one per ``process()`` call, in order:
 
-- ``result("t00001", loss=0.5)``: the trial reports; its ``training_iteration`` is filled in. When an earlier
+- ``result("t00001", loss=0.5)``: the trial reports; its ``training_iteration`` is filled in
+  (``checkpoint=True``: with a checkpoint directory, created in the trial's directory). When an earlier
   decision (STOP, PAUSE, restart) or a stop request is pending for the trial, the report is where it takes
   effect, as in the real trial runner: the result is not delivered and the launch ends ``stopped``.
 - ``finish("t00001")``: the trainable returns (outcome ``completed``).
@@ -16,6 +17,7 @@ trial finishes. ``stop(force=True)`` ends a trial at once; ``stop()`` at its nex
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import attrs
@@ -37,11 +39,12 @@ class Step:
     trial_id: str | None = None
     metrics: dict[str, Any] = attrs.field(factory=dict)
     error: str | None = None
+    checkpoint: bool = False
 
 
-def result(trial_id: str, **metrics: Any) -> Step:
-    """The trial reports ``metrics``."""
-    return Step("result", trial_id, metrics)
+def result(trial_id: str, checkpoint: bool = False, **metrics: Any) -> Step:
+    """The trial reports ``metrics`` (with a checkpoint directory written in its trial directory)."""
+    return Step("result", trial_id, metrics, checkpoint=checkpoint)
 
 
 def finish(trial_id: str) -> Step:
@@ -113,8 +116,12 @@ class ScriptedExecutor(Executor):
         else:
             running.iteration += 1
             reported = {"training_iteration": running.iteration, **step.metrics}
+            checkpoint = None
+            if step.checkpoint:
+                checkpoint = os.path.join(running.launch.trial_dir, f"checkpoint_{running.iteration:06d}")
+                os.makedirs(checkpoint)
             assert self._handler is not None
-            decision = self._handler.on_result(trial_id, reported, None)
+            decision = self._handler.on_result(trial_id, reported, checkpoint)
             self.delivered.append(("result", trial_id, reported))
             if running.stop_requested:
                 self._end(trial_id, STOPPED, None)

@@ -238,10 +238,13 @@ def test_unfinished_trials_end_terminated_without_resume_unfinished(tmp_path):
     assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED"}
 
 
-@pytest.mark.parametrize("forced", [False, True])
-def test_the_time_budget_stops_trials_terminated(tmp_path, forced):
-    """RUNNING -> TERMINATED when the experiment stops (not an interruption): nothing is left to resume."""
+@pytest.mark.parametrize("then_interrupted", [False, True])
+def test_an_experiment_stop_ends_trials_terminated(tmp_path, then_interrupted):
+    """RUNNING -> TERMINATED when a stopper ends the experiment (not an interruption): nothing is left to
+    resume, even when Ctrl+C comes while the running trials are being stopped."""
     script = [result("t00001"), result("t00002")]
+    if then_interrupted:  # after t00001's result ended the experiment, before t00002's stop took effect
+        script.insert(1, interrupt())
     executor = ScriptedExecutor(script)
     controller_spec = spec(tmp=tmp_path)
 
@@ -254,10 +257,10 @@ def test_the_time_budget_stops_trials_terminated(tmp_path, forced):
         run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", loggers=[], verbose=0,
                                       stoppers=[StopAll()]),
     ).spec
-    if forced:
-        executor.script.append(interrupt())  # a later interrupt changes nothing for trials already stopped
-    run_controller(controller_spec, path_of(tmp_path), executor)
-    assert set(final_statuses(path_of(tmp_path)).values()) == {"TERMINATED"}
+    controller = run_controller(controller_spec, path_of(tmp_path), executor)
+    assert executor.script == []  # every step was played
+    assert not controller.interrupted
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "TERMINATED"}
 
 
 def test_a_failure_during_an_interrupt_keeps_its_retry_for_the_resume(tmp_path):
@@ -271,3 +274,66 @@ def test_a_failure_during_an_interrupt_keeps_its_retry_for_the_resume(tmp_path):
     run_controller(spec(num_samples=1, failure=failure, tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions())
     assert [launch.trial_id for launch in resumed.launches] == ["t00001"]
     assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED"}
+
+
+class PauseFirstOnce(tunecore.Scheduler):
+    """PAUSE t00001 at its first result, once (saved); run pending trials first, then paused ones."""
+
+    def __init__(self, stop_paused=False):
+        self.paused_once, self.stop_paused = False, stop_paused
+
+    def on_trial_result(self, trial, result):
+        if trial.trial_id == "t00001" and not self.paused_once:
+            self.paused_once = True
+            return tunecore.PAUSE
+        return tunecore.CONTINUE
+
+    def choose_trial_to_run(self, pending, paused):
+        return (list(pending) + list(paused) or [None])[0]
+
+    def choose_trials_to_stop(self, paused):
+        return list(paused) if self.stop_paused else []
+
+    def save(self):
+        return self.paused_once
+
+    def restore(self, state):
+        self.paused_once = state
+
+
+def test_a_paused_trial_stays_paused_through_an_interrupt_and_resumes(tmp_path):
+    """PAUSED stays PAUSED when the run is interrupted; the resume runs it: PAUSED -> RUNNING -> TERMINATED."""
+    script = [result("t00001", checkpoint=True), result("t00001"), result("t00002"), interrupt(), result("t00002")]
+    executor = ScriptedExecutor(script, slots=1)
+    run_controller(spec(scheduler=PauseFirstOnce(), tmp=tmp_path), path_of(tmp_path), executor)
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "PAUSED", "t00002": "PENDING"}
+    resumed = ScriptedExecutor([], slots=1)
+    run_controller(spec(scheduler=PauseFirstOnce(), tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions())
+    assert [launch.trial_id for launch in resumed.launches] == ["t00002", "t00001"]
+    paused_launch = resumed.launches[1]
+    assert paused_launch.start_iteration == 1 and paused_launch.checkpoint.endswith("checkpoint_000001")
+    assert statuses(path_of(tmp_path))["t00001"] == ["RUNNING", "PAUSED", "RUNNING", "TERMINATED"]
+
+
+def test_paused_trials_the_scheduler_gives_up_end_terminated_mid_run(tmp_path):
+    """PAUSED -> TERMINATED through choose_trials_to_stop while other trials still run."""
+    script = [result("t00001"), result("t00001"), result("t00002"), result("t00002")]
+    run_controller(spec(scheduler=PauseFirstOnce(stop_paused=True), tmp=tmp_path), path_of(tmp_path),
+                   ScriptedExecutor(script, slots=1))
+    journal = read_journal(path_of(tmp_path))
+    changes = [(r["trial_id"], r["status"]) for r in journal if r.get("event") == "status"]
+    assert changes == [("t00001", "RUNNING"), ("t00001", "PAUSED"), ("t00001", "TERMINATED"),
+                       ("t00002", "RUNNING"), ("t00002", "TERMINATED")]
+
+
+@pytest.mark.parametrize(("options", "start"), [({"resume_errored": True}, 2), ({"restart_errored": True}, 0)])
+def test_an_error_trial_resumes_from_its_checkpoint_or_restarts_from_scratch(tmp_path, options, start):
+    """ERROR -> PENDING -> RUNNING: resume_errored from its latest checkpoint, restart_errored from scratch."""
+    script = [result("t00001"), result("t00001", checkpoint=True), result("t00001"), crash("t00001")]
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    resumed = ScriptedExecutor([])
+    run_controller(spec(num_samples=1, tmp=tmp_path), path_of(tmp_path), resumed, ResumeOptions(**options))
+    (launch,) = resumed.launches
+    assert launch.start_iteration == start and (launch.checkpoint is not None) == (start > 0)
+    history = replay(read_journal(path_of(tmp_path)))["t00001"].history
+    assert [r["training_iteration"] for r in history] == list(range(1, start + 1))  # later results void
