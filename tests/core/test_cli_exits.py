@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -86,15 +87,29 @@ def test_a_file_as_storage_path_is_one_line_and_exit_2(tmp_path):
     assert len(done.stderr.splitlines()) == 1
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only directories")
-def test_an_unwritable_storage_path_is_one_line_and_exit_2(tmp_path):
-    locked = tmp_path / "results"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        done = run_cli("run", str(write_experiment(tmp_path)), cwd=tmp_path)
-    finally:
+def unwritable_directory(tmp_path: Path) -> Iterator[str]:
+    """A directory this process cannot create entries in: a read-only one, or for root a sysfs directory."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "results"
+        locked.mkdir()
+        locked.chmod(0o500)
+        yield str(locked)
         locked.chmod(0o700)
+        return
+    probe = "/sys/kernel/tunecore-write-probe"
+    try:
+        os.mkdir(probe)
+    except OSError:  # expected: sysfs refuses new directories, even to root
+        yield "/sys/kernel"
+        return
+    os.rmdir(probe)
+    pytest.skip("no directory here refuses writes to root (sysfs allowed a new directory)")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_an_unwritable_storage_path_is_one_line_and_exit_2(tmp_path):
+    for directory in unwritable_directory(tmp_path):
+        done = run_cli("run", str(write_experiment(tmp_path)), "--set", f"storage_path='{directory}'", cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("tunecore: error: cannot create the experiment directory ")
     assert len(done.stderr.splitlines()) == 1
