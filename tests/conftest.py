@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -63,3 +64,9 @@ in the same environment do not change what the core's tests see."""
 def plain_env() -> dict[str, str]:
     """The environment for load_plugins(environ=...) in the core's tests: see CORE_AND_FIXTURES."""
     return dict(CORE_AND_FIXTURES)
+
+
+def user_environment(**variables: str) -> dict[str, str]:
+    """This process's environment without the ``TUNECORE_*`` switches (what a user's shell has), plus ``variables``:
+    for ``tunecore`` commands and scripts run as real processes."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")} | variables

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import tunecore
+from tests.conftest import user_environment
 
 
 def run_cli(*args: str, pythonpath: str | None = None, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")} | variables
+    env = user_environment(**variables)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     return subprocess.run([sys.executable, "-m", "tunecore", *args], env=env, capture_output=True, text=True)

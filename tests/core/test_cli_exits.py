@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import user_environment
 from tunecore.journal import replay
 from tunecore.storage import read_journal
 
@@ -41,7 +42,7 @@ def write_experiment(directory: Path, executor: str = "inline", extra: str = "")
 
 
 def tunecore_process(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+    env = user_environment()
     command = [sys.executable, "-m", "tunecore", *args]
     return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

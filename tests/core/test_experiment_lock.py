@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import user_environment
 from tunecore.errors import TuneError
 from tunecore.journal import replay
 from tunecore.lock import LOCK_FILE, ExperimentLock
@@ -73,7 +74,7 @@ def start_driver(tmp_path: Path, barrier: Path, gate: str = "-", drivers: int = 
     script, meeting = tmp_path / "driver.py", tmp_path / "meeting"
     script.write_text(DRIVER)
     meeting.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+    env = user_environment()
     return subprocess.Popen(
         [sys.executable, str(script), str(tmp_path / "results"), str(barrier), gate, str(meeting), str(drivers)],
         env=env,
@@ -84,7 +85,7 @@ def start_driver(tmp_path: Path, barrier: Path, gate: str = "-", drivers: int = 
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+    env = user_environment()
     command = [sys.executable, "-m", "tunecore", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 

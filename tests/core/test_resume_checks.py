@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 import tunecore
 import tunecore.cli
+from tests.conftest import user_environment
 from tunecore.errors import TuneError
 from tunecore.journal import replay
 from tunecore.lock import LOCK_FILE
@@ -42,7 +42,7 @@ def tree_digest(path: Path) -> dict[str, str]:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+    env = user_environment()
     command = [sys.executable, "-m", "tunecore", *args]
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

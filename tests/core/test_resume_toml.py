@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import tunecore
+from tests.conftest import user_environment
 from tunecore.journal import replay
 from tunecore.storage import read_journal
 
@@ -34,7 +34,7 @@ def write_experiment(directory: Path, executor: str) -> Path:
 
 
 def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUNECORE_")}
+    env = user_environment()
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
