@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = verbs.add_parser("show", help="print the trial table and best result of an experiment directory")
     show.add_argument("directory", help="the experiment's directory, e.g. tune_results/my-experiment")
     show.add_argument("--metric", help="rank by this metric (default: the experiment's)")
-    show.add_argument("--mode", choices=("min", "max"), help="with --metric: min or max")
+    show.add_argument(
+        "--mode", choices=("min", "max"), help="with --metric: min or max (required for a field that is not the metric)"
+    )
     show.set_defaults(handler=_show_command)
     return parser
 
@@ -177,13 +179,15 @@ def _report(grid: Any) -> int:
 
 
 def _show_command(args: argparse.Namespace) -> int:
-    from tunecore.formatting import format_config, format_value
+    from tunecore.formatting import format_config, format_value, result_field
     from tunecore.results import ResultGrid
 
     grid = ResultGrid.from_path(args.directory)
     if args.mode and not args.metric:  # the experiment's metric has its own mode: never rank it the other way
         own = f"the experiment's metric {grid.metric!r} is ranked by its mode {grid.mode!r}" if grid.metric else ""
         raise TuneError(f"--mode needs --metric: {own or 'the experiment has no metric'}; give --metric FIELD too")
+    if args.metric and not args.mode and args.metric != grid.metric:  # another field: its direction is unknown
+        raise TuneError(f"--metric {args.metric} needs --mode min or --mode max (it is not the experiment's metric)")
     _warn_inconsistencies(grid.experiment_path)
     metric = args.metric or (grid.metric if isinstance(grid.metric, str) else None)
     print(f"experiment: {grid.experiment_path}")
@@ -194,7 +198,7 @@ def _show_command(args: argparse.Namespace) -> int:
     for result in grid:
         line = f"{result.trial_id:<8} {result.status:<11} {result.metrics.get('training_iteration', 0):>5}"
         if metric:
-            line += f" {format_value(result.metrics.get(metric, '-')):>12}"
+            line += f" {format_value(result_field(result.metrics, metric, '-')):>12}"
         print(f"{line}  {format_config(result.config)}")
     print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
     _print_best(grid, metric, args.mode)
@@ -211,7 +215,7 @@ def _warn_inconsistencies(path: str) -> None:
 
 
 def _print_best(grid: object, metric: str | None, mode: str | None) -> None:
-    from tunecore.formatting import format_config, format_value
+    from tunecore.formatting import format_config, format_value, result_field
     from tunecore.results import ResultGrid
 
     assert isinstance(grid, ResultGrid)
@@ -224,7 +228,7 @@ def _print_best(grid: object, metric: str | None, mode: str | None) -> None:
     except TuneError as exc:
         print(f"best: none ({exc})")
         return
-    value = format_value(best.metrics.get(metric))
+    value = format_value(result_field(best.metrics, metric))
     print(f"best: {best.trial_id} {metric}={value}  {format_config(best.config)}")
 
 

@@ -202,7 +202,10 @@ class Controller(ExecutorHandler):
             # Not in `finally`: after an exception (a second Ctrl+C between suggest() and the journal, say)
             # the components may be ahead of the journal; the snapshot of the last trial event stands.
             self._snapshot(force=True)
-        except BaseException as exc:  # a component's error, a second Ctrl+C: loggers say how it ended
+        except KeyboardInterrupt:  # a second Ctrl+C: stopped at once, still resumable
+            self.info = attrs.evolve(self.info, interrupted=True)
+            raise
+        except BaseException as exc:  # a component's error: loggers say how it ended
             self.info = attrs.evolve(self.info, failed=f"{type(exc).__name__}: {exc}".rstrip(": "))
             raise
         finally:
@@ -398,6 +401,7 @@ class Controller(ExecutorHandler):
         """Decide about one result; record and broadcast it."""
         trial = self.trials[trial_id]
         trial.last_result = result
+        trial.error = None  # a trial's error is its latest failure until it reports again
         if checkpoint:
             trial.checkpoint = checkpoint
         self._release_launch_pin(trial_id)
@@ -481,6 +485,16 @@ class Controller(ExecutorHandler):
         self.running.discard(trial_id)
         self._release_launch_pin(trial_id)
         decision = self._decisions.pop(trial_id, None)
+        if outcome == ERRORED and decision is not None and trial_id not in self._metric_errors:
+            # it failed after the result its decision was about, before the decision took effect: the
+            # decision stands (a stopped trial is never retried past its stop) and the failure does not count
+            if trial.path:
+                self.storage.write_error(
+                    trial.path,
+                    error or "unknown error",
+                    header=f"Failure after the decision to {decision.action.value} (the decision stands; not retried)",
+                )
+            outcome = STOPPED
         restart = decision is not None and decision.action is Action.RESTART
         if restart and decision.checkpoint is not None and outcome != STOPPED:
             self._journal_deleted(self.checkpoints.unpin(_checkpoint_path(decision.checkpoint)))
@@ -604,8 +618,6 @@ class Controller(ExecutorHandler):
             data = cloudpickle.dumps(self.spec)
         except Exception as exc:  # e.g. a callback holding a lock: resuming will need the trainable passed again
             data = cloudpickle.dumps(attrs.evolve(self.spec, trainable=None, run_config=_without_callbacks(self.spec)))
-            import warnings
-
             warnings.warn(
                 f"the experiment could not be saved whole ({type(exc).__name__}: {exc}); to resume it, pass the"
                 " trainable and callbacks to Tuner.restore again",
@@ -669,7 +681,7 @@ class Controller(ExecutorHandler):
             if kind == "trial":
                 self.searcher.suggest(trial.trial_id)  # advances the searcher; the journal's config stands
                 self.scheduler.on_trial_add(trial)
-            elif kind == "result" and record["result"] in journal[trial.trial_id].history:
+            elif kind == "result" and _counts(record["result"], journal[trial.trial_id].history):
                 result = record["result"]
                 for stopper in self.stoppers:
                     stopper.should_stop(trial.trial_id, result)
@@ -781,6 +793,12 @@ def _checkpoint_path(checkpoint: Any) -> str | None:
     if checkpoint is None:
         return None
     return os.path.abspath(checkpoint.path if isinstance(checkpoint, Checkpoint) else os.fspath(checkpoint))
+
+
+def _counts(result: dict[str, Any], history: list[dict[str, Any]]) -> bool:
+    """True when a journaled ``result`` is still in the trial's replayed history (not rolled back); the
+    final result of a TERMINATED trial is there as :func:`final_result` made it."""
+    return result in history or final_result(result) in history
 
 
 def _without_callbacks(spec: ExperimentSpec) -> Any:

@@ -69,6 +69,7 @@ def replay(records: list[dict[str, Any]]) -> dict[str, TrialRecord]:
         if kind == "result":
             result = record["result"]
             trial.history.append(result)
+            trial.error = None  # its latest failure, until it reports again
             if record.get("checkpoint"):
                 trial.checkpoints.append((int(result.get("training_iteration", 0)), record["checkpoint"]))
                 trial.restart = None

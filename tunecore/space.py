@@ -46,6 +46,7 @@ __all__ = [
     "lograndint",
     "loguniform",
     "point_values",
+    "points_within",
     "qlograndint",
     "qloguniform",
     "qrandint",
@@ -630,6 +631,22 @@ def point_values(space: dict[str, Any], point: Any, where: str = "the point") ->
     return values
 
 
+def points_within(points: list[Any], num_samples: int) -> list[Any]:
+    """The ``points_to_evaluate`` that ``num_samples`` leaves room for (each point is one sample; -1 = all).
+
+    The points beyond are not run: a warning says how many and how to run them (raise ``num_samples``).
+    """
+    if num_samples == -1 or len(points) <= num_samples:
+        return points
+    warnings.warn(
+        f"points_to_evaluate has {len(points)} points but num_samples is {num_samples}: only the first"
+        f" {num_samples} run (each point is one sample); raise TuneConfig(num_samples=...) to run them all",
+        UserWarning,
+        stacklevel=3,
+    )
+    return points[:num_samples]
+
+
 _ABSENT = object()  # a point's key the space does not have
 
 
@@ -912,6 +929,12 @@ def _is_domain_like(obj: Any) -> bool:
     return isinstance(obj, Mapping) and len(obj) == 1 and next(iter(obj)) in _DATA_KEYS
 
 
+MISSPELT_DOMAIN_SIMILARITY = 0.8
+"""How close (difflib ratio) a one-key table's key must be to a domain's name to be taken for a typo:
+``unifrom`` (0.86) and ``choise`` (0.83) are; real tables such as ``{ cosine = [...] }`` (0.67 to
+``choice``) or ``{ random = [...] }`` (0.73 to ``randn``) are not."""
+
+
 def _misspelt_domain(obj: Any) -> str:
     """``" Did you mean 'uniform'?"`` for a one-key table of arguments whose key is close to a domain's name."""
     if not (isinstance(obj, Mapping) and len(obj) == 1) or _is_domain_like(obj):
@@ -919,7 +942,7 @@ def _misspelt_domain(obj: Any) -> str:
     ((key, args),) = obj.items()
     if not isinstance(key, str) or not isinstance(args, (list, Mapping)):
         return ""
-    return did_you_mean(key, _DATA_KEYS)
+    return did_you_mean(key, _DATA_KEYS, cutoff=MISSPELT_DOMAIN_SIMILARITY)
 
 
 def space_to_data(space: dict[str, Any]) -> dict[str, Any]:

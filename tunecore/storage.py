@@ -70,15 +70,17 @@ class ExperimentStorage:
         """The trial's directory (absolute). It is created by whatever first writes into it."""
         return os.path.join(self.path, trial_id)
 
-    def write_error(self, trial_dir: str, error: str, failure: int = 1) -> None:
-        """Append a failure's traceback to the trial's error.txt, under ``Failure # N (occurred at ...)``.
+    def write_error(self, trial_dir: str, error: str, failure: int = 1, header: str | None = None) -> None:
+        """Append a failure's traceback to the trial's error.txt, under ``Failure # N (occurred at ...)``
+        (or ``header``).
 
         Every attempt is kept (as Ray Tune does): retries add to the file, never replace it.
         """
         os.makedirs(trial_dir, exist_ok=True)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        title = header or f"Failure # {failure}"
         with open(os.path.join(trial_dir, ERROR_FILE), "a", encoding="utf-8") as file:
-            file.write(f"Failure # {failure} (occurred at {stamp})\n{error.rstrip()}\n\n")
+            file.write(f"{title} (occurred at {stamp})\n{error.rstrip()}\n\n")
 
     def journal(self, record: dict[str, Any], *, flush: bool = False) -> None:
         """Append one record to the journal; flush when asked or when the interval has passed.

@@ -9,7 +9,8 @@ A script is a list of steps, played one per ``process()`` call, in order:
   effect, as in the real trial runner: the result is not delivered and the launch ends ``stopped``.
 - ``finish("t00001")``: the trainable returns (outcome ``completed``).
 - ``crash("t00001", "RuntimeError: boom")``: the trainable raises (outcome ``error``).
-- ``interrupt()``: Ctrl+C, as the Tuner's signal handler delivers it (``Controller.interrupt``).
+- ``interrupt()``: Ctrl+C, as the Tuner's signal handler delivers it (``Controller.interrupt``);
+  ``second_interrupt()``: the second Ctrl+C (KeyboardInterrupt).
 
 A step for a trial that is not running is an error of the script. When the script runs out, every running
 trial finishes. ``stop(force=True)`` ends a trial at once; ``stop()`` at its next report (delivered first).
@@ -62,6 +63,11 @@ def interrupt(reason: str = "interrupted by SIGINT") -> Step:
     return Step("interrupt", metrics={"reason": reason})
 
 
+def second_interrupt() -> Step:
+    """The driver gets a second Ctrl+C: KeyboardInterrupt, wherever it is."""
+    return Step("keyboard_interrupt")
+
+
 @attrs.define
 class _Running:
     launch: TrialLaunch
@@ -101,6 +107,8 @@ class ScriptedExecutor(Executor):
                 self._end(trial_id, COMPLETED, None)
             return
         step = self.script.pop(0)
+        if step.kind == "keyboard_interrupt":
+            raise KeyboardInterrupt
         if step.kind == "interrupt":
             assert isinstance(self._handler, Controller)
             self._handler.interrupt(step.metrics["reason"])

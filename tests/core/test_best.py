@@ -101,3 +101,25 @@ def test_a_run_that_fails_does_not_say_finished(tmp_path):
     with pytest.raises(tunecore.ConfigError, match="training_iter"):
         run_controller(spec, os.path.join(str(tmp_path), "exp"), ScriptedExecutor([result("t00001")]))
     assert summary_line(stream.getvalue()).startswith("Failed exp: 2 trials")
+
+
+def nested(config):
+    for value in config["values"]:
+        tunecore.report({"loss": value, "val": {"acc": 1 - value}})
+
+
+def test_show_ranks_another_metric_only_with_its_mode_and_reads_nested_fields(tmp_path, capsys):
+    tunecore.Tuner(
+        nested,
+        param_space={"values": tunecore.grid_search([[0.5], [0.2]])},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline"),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", verbose=0),
+    ).fit()
+    path = os.path.join(str(tmp_path), "exp")
+    capsys.readouterr()
+    assert cli.main(["show", path, "--metric", "val/acc"]) == 2  # ranked by the experiment's 'min' it was wrong
+    assert "--metric val/acc needs --mode min or --mode max" in capsys.readouterr().err
+    assert cli.main(["show", path, "--metric", "val/acc", "--mode", "max"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^t00002 .* 0\.8 ", out, re.M)  # the nested value is in the table
+    assert re.search(r"^best: t00002 val/acc=0\.8 ", out, re.M)

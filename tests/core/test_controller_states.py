@@ -20,10 +20,11 @@ from tests.core.scripted_executor import (
     interrupt,
     result,
     run_controller,
+    second_interrupt,
     statuses,
 )
 from tunecore.builtin.loggers import ConsoleLogger
-from tunecore.controller import ResumeOptions
+from tunecore.controller import Controller, ResumeOptions
 from tunecore.journal import replay
 from tunecore.storage import read_journal
 
@@ -337,3 +338,72 @@ def test_an_error_trial_resumes_from_its_checkpoint_or_restarts_from_scratch(tmp
     assert launch.start_iteration == start and (launch.checkpoint is not None) == (start > 0)
     history = replay(read_journal(path_of(tmp_path)))["t00001"].history
     assert [r["training_iteration"] for r in history] == list(range(1, start + 1))  # later results void
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_a_trial_that_fails_after_its_stop_decision_is_not_retried(tmp_path, interrupted):
+    """RUNNING -> TERMINATED: the scheduler's STOP stands when the trainable raises before reaching its next
+    report (with the pipelined local executor it keeps running meanwhile); retries never run it past its stop."""
+    script = [result("t00001"), result("t00001"), *([interrupt()] if interrupted else []),
+              crash("t00001", "Traceback\nRuntimeError: late"), result("t00002")]
+    failure = tunecore.FailureConfig(max_failures=1)
+    run_controller(spec(scheduler=StopAt(), failure=failure, tmp=tmp_path), path_of(tmp_path),
+                   ScriptedExecutor(script))
+    record = replay(read_journal(path_of(tmp_path)))["t00001"]
+    assert (record.status, record.num_failures, len(record.history)) == ("TERMINATED", 0, 2)
+    with open(os.path.join(path_of(tmp_path), "t00001", "error.txt"), encoding="utf-8") as file:
+        text = file.read()
+    assert text.startswith("Failure after the decision to STOP (the decision stands; not retried)")
+    assert "RuntimeError: late" in text
+
+
+class Counting(tunecore.Stopper):
+    """Counts the results it has seen (saved state, as experiment-wide stoppers keep)."""
+
+    def __init__(self):
+        self.seen = 0
+
+    def should_stop(self, trial_id, result):
+        self.seen += 1
+        return False
+
+    def save(self):
+        return self.seen
+
+    def restore(self, state):
+        self.seen = state
+
+
+def test_a_resume_replays_every_journaled_result_into_the_components(tmp_path, monkeypatch):
+    """The journal tail after the last snapshot (a crash, a spaced-out snapshot) reaches the stoppers whole,
+    including a finished trial's final result (which the replayed history marks done)."""
+    script = [result("t00001"), result("t00001"), finish("t00001"), result("t00002")]
+    with monkeypatch.context() as patch:
+        patch.setattr(Controller, "_snapshot", lambda self, force=False: None)  # no snapshot: all is tail
+        run_controller(spec(stop=Counting(), tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
+    resumed = run_controller(spec(stop=Counting(), tmp=tmp_path), path_of(tmp_path), ScriptedExecutor([]),
+                             ResumeOptions(resume_unfinished=False))
+    assert resumed.stoppers[0].seen == 3
+
+
+def test_retrying_is_said_only_for_retries(tmp_path):
+    """A trial relaunched by a restart after a successful retry is not announced as retrying again."""
+    console = io.StringIO()
+    restart = StopAt(iteration=2, decision=tunecore.Decision.restart({"x": 0.5}))
+    script = [crash("t00001"), result("t00001"), result("t00001"), result("t00001"), finish("t00001")]
+    run_controller(spec(num_samples=1, scheduler=restart, failure=tunecore.FailureConfig(max_failures=1),
+                        tmp=tmp_path, loggers=[ConsoleLogger(verbose=1, stream=console)]),
+                   path_of(tmp_path), ScriptedExecutor(script, slots=1))
+    assert statuses(path_of(tmp_path))["t00001"] == ["RUNNING", "PENDING", "RUNNING", "PENDING", "RUNNING",
+                                                    "TERMINATED"]
+    assert sum("RETRYING" in line for line in console.getvalue().splitlines()) == 1
+    assert replay(read_journal(path_of(tmp_path)))["t00001"].error is None  # it reported after its failure
+
+
+def test_a_second_ctrl_c_is_an_interruption_not_a_failure(tmp_path):
+    console = io.StringIO()
+    script = [result("t00001"), interrupt(), second_interrupt()]
+    with pytest.raises(KeyboardInterrupt):
+        run_controller(spec(tmp=tmp_path, loggers=[ConsoleLogger(verbose=1, stream=console)]), path_of(tmp_path),
+                       ScriptedExecutor(script))
+    assert console.getvalue().splitlines()[-1].startswith("Interrupted exp: 2 trials")

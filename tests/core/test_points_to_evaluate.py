@@ -85,3 +85,14 @@ def test_point_values_keeps_parameters_by_name_and_reads_choices_of_tables_whole
     assert point_values(space, {"model/act": "relu"}) == {"model/act": "relu"}
     with pytest.raises(SpaceError, match="'model' holds parameters of the space"):
         point_values(space, {"model": 3})
+
+
+@pytest.mark.parametrize("module, factory", searchers())
+def test_points_beyond_num_samples_are_not_run_and_a_warning_says_so(module, factory):
+    if module:
+        pytest.importorskip(module)
+    points = [{**EARLIER, "lr": lr} for lr in (0.001, 0.002, 0.003)]
+    searcher = factory(points)
+    with pytest.warns(UserWarning, match="points_to_evaluate has 3 points but num_samples is 2: only the first 2"):
+        searcher.setup(SPACE, "loss", "min", 0, 2)
+    assert [searcher.suggest(f"t{i}")["lr"] for i in range(2)] == [0.001, 0.002]

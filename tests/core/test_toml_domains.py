@@ -39,10 +39,16 @@ def test_the_error_says_how_to_write_a_constant_table_on_purpose():
 
 
 def test_single_key_tables_far_from_any_domain_name_stay_constants(tmp_path):
-    lines = "[param_space]\nmodel = { layers = [64, 64] }\nopt = { name = 'sgd' }\nrandom = { seed = 1 }\n"
+    lines = (
+        "[param_space]\nmodel = { layers = [64, 64] }\nopt = { name = 'sgd' }\nrandom = { seed = 1 }\n"
+        "sched = { cosine = [1] }\nbetas = { normal = [0.9] }\nx = { range = [1, 2] }\nact = { random = [1] }\n"
+    )
     path = write(tmp_path, lines)
     space = load_experiment(path).param_space
-    assert space == {"model": {"layers": [64, 64]}, "opt": {"name": "sgd"}, "random": {"seed": 1}}
+    assert space == {
+        "model": {"layers": [64, 64]}, "opt": {"name": "sgd"}, "random": {"seed": 1}, "sched": {"cosine": [1]},
+        "betas": {"normal": [0.9]}, "x": {"range": [1, 2]}, "act": {"random": [1]},
+    }
 
 
 def test_a_python_constant_that_looks_misspelt_round_trips_through_the_data_form():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunecore.protocols import FINISHED, Searcher
-from tunecore.space import grid_points, point_values, sample_config, walk_space
+from tunecore.space import grid_points, point_values, points_within, sample_config, walk_space
 
 
 class RandomSearcher(Searcher):
@@ -46,8 +46,7 @@ class RandomSearcher(Searcher):
             point_values(space, point, f"points_to_evaluate[{index}]")
             for index, point in enumerate(self.points_to_evaluate)
         ]
-        if num_samples != -1:
-            points = points[:num_samples]  # each point is one of the samples
+        points = points_within(points, num_samples)  # each point is one of the samples
         names = {param.path: param.name for param in walk_space(space)}
         named_grid = [{names[path]: value for path, value in grid_point.items()} for grid_point in self._grid]
         self._points = [fixed for point in points for fixed in _over_the_grid(named_grid, point)]
@@ -79,9 +78,8 @@ class RandomSearcher(Searcher):
 
 def _over_the_grid(grid: list[dict[str, Any]], point: dict[str, Any]) -> list[dict[str, Any]]:
     """The fixed values (by ``"a/b"`` name) of one point at every grid point, once per distinct combination."""
-    combined: list[dict[str, Any]] = []
+    combined: dict[str, dict[str, Any]] = {}
     for grid_point in grid:
         fixed = {**grid_point, **point}
-        if fixed not in combined:
-            combined.append(fixed)
-    return combined
+        combined.setdefault(repr(sorted(fixed.items())), fixed)  # values may be unhashable (lists, dicts)
+    return list(combined.values())

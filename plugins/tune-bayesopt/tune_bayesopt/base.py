@@ -17,7 +17,7 @@ from tune_bayesopt.values import ValueMap
 from tunecore.errors import ConfigError
 from tunecore.options import check_single_metric
 from tunecore.protocols import FINISHED, Searcher
-from tunecore.space import Parameter, flatten, point_values, sample_config, walk_space
+from tunecore.space import Parameter, flatten, point_values, points_within, sample_config, walk_space
 
 Values = dict[str, Any]
 """Library values by parameter name."""
@@ -114,7 +114,7 @@ class LibrarySearcher(Searcher):
         points = [self._check_point(index, point) for index, point in enumerate(self._points)]
         self._start()
         if self._rewards is None:
-            self._queue = points
+            self._queue = points_within(points, num_samples)
             return
         self._queue = []
         complete = [self._complete(index, point) for index, point in enumerate(points)]

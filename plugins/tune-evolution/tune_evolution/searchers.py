@@ -18,7 +18,7 @@ from tune_evolution import operators
 from tune_evolution.operators import Genome
 from tunecore.options import check_single_metric
 from tunecore.protocols import Searcher
-from tunecore.space import Parameter, get_path, point_values, sample_config
+from tunecore.space import Parameter, get_path, point_values, points_within, sample_config
 
 if TYPE_CHECKING:
     import numpy as np
@@ -119,10 +119,11 @@ class PopulationSearcher(Searcher):
         self._space = space
         self._genes = operators.genes_of(space, self.name)
         self._rng = np.random.default_rng(own_seed if own_seed is not None else seed)
-        self._points = [  # fail at setup, not in the middle of the run
+        points = [  # fail at setup, not in the middle of the run
             point_values(space, point, f"points_to_evaluate[{index}]")
             for index, point in enumerate(self.points_to_evaluate)
         ]
+        self._points = points_within(points, num_samples)
         for point in self._points:
             sample_config(space, np.random.default_rng(0), point)
 
