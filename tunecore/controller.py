@@ -122,6 +122,9 @@ class Controller(ExecutorHandler):
         if run.stop is not None:
             self.stoppers.insert(0, _stop_to_stopper(run.stop))
         self.loggers = [self._build(spec) for spec in run.loggers] + list(run.callbacks)
+        self.resources = trial_resources(trainable)
+        spec_data = spec.to_data()
+        # last: nothing after it may raise, or the lock would stay held until the object is collected
         self.storage = ExperimentStorage(experiment_path, purpose="run" if resume is None else "resume")  # locked
         self.events = plugins.events
         self.info = ExperimentInfo(
@@ -129,9 +132,8 @@ class Controller(ExecutorHandler):
             path=self.storage.path,
             metric=self.metric if isinstance(self.metric, str) else None,
             mode=self.mode if isinstance(self.mode, str) else None,
-            spec=spec.to_data(),
+            spec=spec_data,
         )
-        self.resources = trial_resources(trainable)
         self.trials: dict[str, Trial] = {}
         self.pending: deque[str] = deque()
         self.paused: dict[str, Trial] = {}

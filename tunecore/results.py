@@ -49,7 +49,8 @@ class Result:
     checkpoint: Checkpoint | None = None
     """Its latest checkpoint still on disk."""
     error: str | None = None
-    """The traceback of its failure, if it failed."""
+    """The traceback of its latest failure, when it failed and reported nothing since (None for a trial that
+    recovered through a retry; every attempt is in its ``error.txt``)."""
     best_checkpoints: list[tuple[Checkpoint, dict[str, Any]]] = attrs.field(factory=list, repr=False)
     """Every checkpoint still on disk with the result it came with, oldest first."""
 

@@ -49,7 +49,7 @@ class Trial:
     last_result: dict[str, Any] | None = None
     """The latest reported result, with auto-filled fields."""
     error: str | None = None
-    """Formatted traceback of the last failure."""
+    """Formatted traceback of its latest failure; None again once it reports a result after it."""
     num_failures: int = 0
     """How many times the trial failed (retries count)."""
     checkpoint: str | None = None

@@ -518,7 +518,10 @@ def test_worker_sigkill_retries_the_trial_from_its_latest_checkpoint_in_a_new_wo
     (_, first_pid), (_, second_pid) = starts[1]
     assert first_pid != second_pid and not is_alive(first_pid)
     victim = next(r for r in grid if r.config["id"] == 1)
-    assert f"worker process {first_pid} died" in victim.error and "SIGKILL" in victim.error
+    assert victim.error is None  # it ended TERMINATED: its failure is history, kept in error.txt
+    error_txt = (Path(victim.path) / "error.txt").read_text()
+    assert error_txt.startswith("Failure # 1 ") and f"worker process {first_pid} died" in error_txt
+    assert "SIGKILL" in error_txt
     assert journal_state(tmp_path / "exp")[victim.trial_id]["errors"] == 1
     for result in grid:
         assert result.checkpoint is not None and result.checkpoint.to_dict()["iteration"] == ITERATIONS
