@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tunecore import ConfigError
 from tunecore.space import (
     Categorical,
     Domain,
@@ -87,7 +88,7 @@ def check_keys(config: dict[str, Any], paths: list[KeyPath], trial_id: str, opti
 
 
 def check_functions(config: dict[str, Any], mutations: dict[KeyPath, Any], trial_id: str, option: str) -> None:
-    """Raise ValueError when a ``sample_from`` mutation fails on ``config`` (a trial's), before any exploit needs it.
+    """Raise ConfigError when a ``sample_from`` mutation fails on ``config`` (a trial's), before an exploit needs it.
 
     The trial run is made with a generator of its own: the scheduler's random stream is not touched.
     """
@@ -97,7 +98,7 @@ def check_functions(config: dict[str, Any], mutations: dict[KeyPath, Any], trial
             try:
                 call_sample_from(mutation, config, rng, path)
             except SpaceError as exc:
-                raise ValueError(
+                raise ConfigError(
                     f"{option}[{'/'.join(path)!r}] fails on the config of trial {trial_id}: {exc}; its spec.config"
                     " is the explored config (every key of the param_space)"
                 ) from exc.__cause__
