@@ -217,7 +217,7 @@ class RunConfig:
 
     def logger_specs(self) -> list[ComponentSpec]:
         """The loggers as :class:`ComponentSpec`."""
-        return self.loggers
+        return self.loggers or []  # a list once built (None is normalised to the defaults)
 
 
 @attrs.frozen

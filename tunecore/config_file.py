@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from tunecore.config import CheckpointConfig, ExperimentSpec, FailureConfig, RunConfig, TuneConfig
 from tunecore.errors import ConfigError
 from tunecore.references import resolve_reference
@@ -163,7 +165,7 @@ def _param_space(data: dict[str, Any]) -> dict[str, Any]:
 
 def _section(cls: type, key: str, data: Mapping[str, Any], source: str) -> Any:
     table = data.get(key, {})
-    fields = [field.name for field in cls.__attrs_attrs__]
+    fields = [field.name for field in attrs.fields(cls)]
     for option in table:
         if option not in fields:
             raise ConfigError(

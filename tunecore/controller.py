@@ -121,7 +121,7 @@ class Controller(ExecutorHandler):
         self.stoppers: list[Stopper] = [self._build(s) for s in run.stoppers]
         if run.stop is not None:
             self.stoppers.insert(0, _stop_to_stopper(run.stop))
-        self.loggers = [self._build(spec) for spec in run.loggers] + list(run.callbacks)
+        self.loggers = [self._build(spec) for spec in run.logger_specs()] + list(run.callbacks)
         self.resources = trial_resources(trainable)
         spec_data = spec.to_data()
         # last: nothing after it may raise, or the lock would stay held until the object is collected
@@ -421,7 +421,7 @@ class Controller(ExecutorHandler):
             decision = self._decide(trial, result)
         if decision.action is Action.RESTART and decision.checkpoint is not None:
             # e.g. a PBT donor's checkpoint: kept on disk until this trial has loaded it
-            self.checkpoints.pin(_checkpoint_path(decision.checkpoint))
+            self.checkpoints.pin(_checkpoint_dir(decision.checkpoint))
         if decision.action is not Action.CONTINUE:
             self._decisions[trial_id] = decision
             if decision.action is Action.STOP and not (trial_id in self._stopped_by_experiment and self._interrupted):
@@ -498,8 +498,8 @@ class Controller(ExecutorHandler):
                 )
             outcome = STOPPED
         restart = decision is not None and decision.action is Action.RESTART
-        if restart and decision.checkpoint is not None and outcome != STOPPED:
-            self._journal_deleted(self.checkpoints.unpin(_checkpoint_path(decision.checkpoint)))
+        if restart and decision is not None and decision.checkpoint is not None and outcome != STOPPED:
+            self._journal_deleted(self.checkpoints.unpin(_checkpoint_dir(decision.checkpoint)))
         stopped_by_experiment = trial_id in self._stopped_by_experiment
         self._stopped_by_experiment.discard(trial_id)
         if trial_id in self._metric_errors:
@@ -791,9 +791,12 @@ class Controller(ExecutorHandler):
 
 
 def _checkpoint_path(checkpoint: Any) -> str | None:
+    """The directory of a Checkpoint or path given in a decision (None for None)."""
+    return None if checkpoint is None else _checkpoint_dir(checkpoint)
+
+
+def _checkpoint_dir(checkpoint: Any) -> str:
     """The directory of a Checkpoint or path given in a decision."""
-    if checkpoint is None:
-        return None
     return os.path.abspath(checkpoint.path if isinstance(checkpoint, Checkpoint) else os.fspath(checkpoint))
 
 

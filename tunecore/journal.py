@@ -59,7 +59,7 @@ def replay(records: list[dict[str, Any]]) -> dict[str, TrialRecord]:
     """Every trial's record after applying ``records`` in order (unknown kinds are skipped)."""
     trials: dict[str, TrialRecord] = {}
     for record in records:
-        kind, trial_id = record.get("event"), record.get("trial_id")
+        kind, trial_id = record.get("event"), str(record.get("trial_id"))
         if kind == "trial":
             trials[trial_id] = TrialRecord(trial_id, record["config"], record["path"])
             continue

@@ -39,7 +39,7 @@ def check_int(name: str, value: Any, *, minimum: int) -> int:
 
 def check_fraction(name: str, value: Any, *, maximum: float = 1.0) -> float:
     """``value`` as a float, raising ValueError unless it lies in ``[0, maximum]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= maximum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= maximum:
         raise ValueError(f"{name} must be a number between 0 and {maximum:g}, got {value!r}")
     return float(value)
 

@@ -29,14 +29,18 @@ if TYPE_CHECKING:
     from tunecore.trial import Trial
 
 
-class _Finished(enum.Enum):
+class Finished(enum.Enum):
+    """The type of :data:`FINISHED` (for type hints: ``def suggest(...) -> dict[str, Any] | Finished | None``)."""
+
     FINISHED = "FINISHED"
 
     def __repr__(self) -> str:
         return "FINISHED"
 
 
-FINISHED: Final = _Finished.FINISHED
+_Finished = Finished  # the name before it was public
+
+FINISHED: Final = Finished.FINISHED
 """Returned by :meth:`Searcher.suggest` when the searcher has nothing more to propose."""
 
 
@@ -90,7 +94,7 @@ class Searcher:
         """
         self.metric, self.mode = metric, mode
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | _Finished | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished | None:
         """A config for a new trial, ``None`` for "not now" (waiting on results), or :data:`FINISHED`."""
         raise NotImplementedError
 
@@ -158,11 +162,12 @@ class Scheduler:
 class Stopper:
     """Ends single trials (:meth:`should_stop`) or the whole experiment (:meth:`stop_all`)."""
 
-    metric: str | None = None
-    mode: str | None = None
+    metric: str | list[str] | None = None
+    mode: str | list[str] | None = None
 
-    def setup(self, metric: str | None, mode: str | None) -> None:
-        """Receive the experiment's metric and mode."""
+    def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
+        """Receive the experiment's metric and mode (lists in a multi-objective experiment: a stopper that
+        watches one metric takes its own, see :func:`tunecore.options.check_single_metric`)."""
         self.metric, self.mode = metric, mode
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:

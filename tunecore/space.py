@@ -144,6 +144,7 @@ class Float(Domain):
     def sample(self, rng: np.random.Generator, spec: Spec | None = None) -> float:
         """Draw one float."""
         if self.sampler == "normal":
+            assert self.mean is not None and self.sd is not None  # set by randn/qrandn
             x = float(rng.normal(self.mean, self.sd))
             return x if self.q is None else _multiple(round(x / self.q), self.q)
         lo, hi = self.bounds  # type: ignore[misc]
@@ -277,7 +278,7 @@ def _integer(ctor: str, arg: str, value: Any) -> int:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
-        return int(value)
+        return int(float(value))
     float_twin = ctor.replace("randint", "uniform")
     raise SpaceError(f"{ctor} needs whole numbers, got {arg}={value!r}: use {float_twin} for float values")
 

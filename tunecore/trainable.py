@@ -65,7 +65,7 @@ class _Wrapper:
 
     def __init__(self, trainable: Any) -> None:
         self.trainable = trainable
-        functools.update_wrapper(self, unwrap(trainable), updated=())
+        functools.update_wrapper(self, unwrap(trainable), updated=())  # type: ignore[arg-type]  # typeshed: functions only
 
     @property
     def resources(self) -> dict[str, float] | None:
@@ -84,7 +84,7 @@ class _WithParameters(_Wrapper):
     def build(self) -> Any:
         inner = super().build()
         parameters = self.parameters
-        if isinstance(inner, type):
+        if isinstance(inner, type) and issubclass(inner, Trainable):
             return type(inner.__name__, (inner,), {"setup": _setup_with(inner.setup, parameters)})
         return functools.partial(inner, **parameters)
 

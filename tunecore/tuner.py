@@ -123,7 +123,7 @@ class Tuner:
         if trainable is None:
             raise TuneError(f"the trainable of {path} was not saved with it: pass it, Tuner.restore(path, train)")
         tune = spec.tune_config
-        changes = {}
+        changes: dict[str, Any] = {}
         if num_samples is not None:
             changes["num_samples"] = num_samples
         if time_budget_s is not None:

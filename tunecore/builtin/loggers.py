@@ -497,8 +497,8 @@ class ConsoleLogger(Logger):
         flat = flatten_dict(result)
         keys = [k for k in flat if k not in AUTO_FIELDS]
         if experiment.metric in flat:
-            keys.remove(experiment.metric)  # type: ignore[arg-type]
-            keys.insert(0, experiment.metric)  # type: ignore[arg-type]
+            keys.remove(experiment.metric)
+            keys.insert(0, experiment.metric)
         fields = " ".join(f"{key}={format_value(flat[key], 16)}" for key in keys)
         if len(fields) > 110:
             fields = fields[:109] + "…"

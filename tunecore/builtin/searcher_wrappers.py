@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from tunecore.protocols import FINISHED, Searcher
+from tunecore.protocols import FINISHED, Finished, Searcher
 
 TRIAL_INDEX = "__trial_index__"
 """Config key holding a trial's index within its group of repeats (see :class:`Repeater`)."""
@@ -65,7 +65,7 @@ class ConcurrencyLimiter(Searcher):
         """How many suggested trials count against the limit now."""
         return len(self._live)
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | object | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished | None:
         """The wrapped searcher's suggestion, or None while the limit (or the current batch) is full."""
         if len(self._live) >= self.max_concurrent:
             return None
@@ -169,14 +169,14 @@ class Repeater(Searcher):
         self.metric = getattr(self.searcher, "metric", None) or metric
         self.mode = getattr(self.searcher, "mode", None) or mode
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | object | None:
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished | None:
         """The current group's config again, or a new config from the wrapped searcher."""
         group = self._groups.get(self._current) if self._current is not None else None
         if group is None or len(group.trial_ids) >= self.repeat:
             config = self.searcher.suggest(trial_id)
             if config is None or config is FINISHED:
                 return config
-            group = _Group(key=trial_id, config=config)  # type: ignore[arg-type]
+            group = _Group(key=trial_id, config=config)
             self._groups[trial_id] = group
             self._current = trial_id
         index = len(group.trial_ids)

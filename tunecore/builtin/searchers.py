@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunecore.protocols import FINISHED, Searcher
+from tunecore.protocols import FINISHED, Finished, Searcher
 from tunecore.space import grid_points, point_values, points_within, sample_config, walk_space
 
 
@@ -55,7 +55,7 @@ class RandomSearcher(Searcher):
         samples_left = -1 if num_samples == -1 else num_samples - len(points)
         self._total = -1 if samples_left == -1 else len(self._points) + samples_left * len(self._grid)
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | object:
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished:
         """The next point to evaluate (at each of its grid points), else the next grid point, sampled afresh."""
         if self._total != -1 and self._count >= self._total:
             return FINISHED

@@ -48,6 +48,9 @@ class MaxIterStopper(Stopper):
 class ThresholdStopper(Stopper):
     """Stop a trial once a metric crosses a value: ``>=`` (for maximised metrics) or ``<=``."""
 
+    metric: str
+    """The metric watched (set by :meth:`setup`)."""
+
     def __init__(self, value: float, metric: str | None = None, op: str | None = None) -> None:
         if op is not None and op not in _OPERATORS:
             raise ValueError(f"op must be '>=' or '<=', got {op!r}")
@@ -55,7 +58,7 @@ class ThresholdStopper(Stopper):
         self._metric_option, self._op_option = check_text("metric", metric, optional=True), op
         self.op = op
 
-    def setup(self, metric: str | None, mode: str | None) -> None:
+    def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Take the experiment's metric and, from its mode, the comparison when not given."""
         metric, self.mode = check_single_metric("the threshold stopper", metric, mode, own_metric=self._metric_option)
         self.metric = _require_metric("threshold", metric)
@@ -134,6 +137,9 @@ class FunctionStopper(Stopper):
 class PlateauStopper(Stopper):
     """Stop a trial whose metric has stopped changing: the std of its last results is below ``std``."""
 
+    metric: str
+    """The metric watched (set by :meth:`setup`)."""
+
     def __init__(
         self,
         metric: str | None = None,
@@ -153,7 +159,7 @@ class PlateauStopper(Stopper):
         self._history: dict[str, deque[float]] = {}
         self._counts: dict[str, int] = {}
 
-    def setup(self, metric: str | None, mode: str | None) -> None:
+    def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
         metric, mode = check_single_metric(
             "the plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
@@ -193,6 +199,9 @@ class ExperimentPlateauStopper(Stopper):
     consecutive results.
     """
 
+    metric: str
+    """The metric watched (set by :meth:`setup`)."""
+
     def __init__(
         self,
         metric: str | None = None,
@@ -209,7 +218,7 @@ class ExperimentPlateauStopper(Stopper):
         self._top: dict[str, float] = {}
         self._flat_results = 0
 
-    def setup(self, metric: str | None, mode: str | None) -> None:
+    def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
         metric, mode = check_single_metric(
             "the experiment_plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
@@ -260,7 +269,7 @@ class TimeoutStopper(Stopper):
         self._elapsed_before = 0.0
         self._started: float | None = None
 
-    def setup(self, metric: str | None, mode: str | None) -> None:
+    def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Start the clock."""
         super().setup(metric, mode)
         self._started = time.monotonic()

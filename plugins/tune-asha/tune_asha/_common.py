@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 import tunecore
 from tunecore.options import check_mode, check_single_metric, check_text
@@ -20,7 +20,8 @@ class MetricScheduler(tunecore.Scheduler):
     """The registered name, for messages."""
 
     def __init__(self, time_attr: str, metric: str | None, mode: str | None) -> None:
-        self.time_attr = check_text("time_attr", time_attr)
+        check_text("time_attr", time_attr)  # raises unless a non-empty string (never returns None here)
+        self.time_attr: str = time_attr
         self._metric_option = check_text("metric", metric, optional=True)
         self._mode_option = check_mode(mode)
         self.metric, self.mode = self._metric_option, self._mode_option
@@ -53,11 +54,16 @@ class MetricScheduler(tunecore.Scheduler):
             return -math.inf
         return value if self.mode == "max" else -value
 
-    def can_rank(self, result: dict[str, Any] | None) -> bool:
+    def can_rank(self, result: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
         """True when ``result`` has numeric ``time_attr`` and metric fields (e.g. the last result of an ended trial)."""
-        return result is not None and all(
-            isinstance(result.get(key), numbers.Real) and not isinstance(result.get(key), bool)
-            for key in (self.time_attr, self.metric)
+        metric = self.metric
+        return (
+            result is not None
+            and metric is not None
+            and all(
+                isinstance(result.get(key), numbers.Real) and not isinstance(result.get(key), bool)
+                for key in (self.time_attr, metric)
+            )
         )
 
     def _field(self, trial_id: str, result: dict[str, Any], key: str, option: str) -> Any:

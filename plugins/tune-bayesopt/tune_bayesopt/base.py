@@ -16,7 +16,7 @@ from tune_bayesopt.configs import Builder, config_builder
 from tune_bayesopt.values import ValueMap
 from tunecore.errors import ConfigError
 from tunecore.options import check_single_metric
-from tunecore.protocols import FINISHED, Searcher
+from tunecore.protocols import FINISHED, Finished, Searcher
 from tunecore.space import Parameter, flatten, point_values, points_within, sample_config, walk_space
 
 Values = dict[str, Any]
@@ -122,7 +122,7 @@ class LibrarySearcher(Searcher):
         if complete:
             self._tell_evaluated([self._encode(point) for point in complete], rewards)
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | object:
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished:
         """The next config: the next of ``points_to_evaluate``, else the library's suggestion."""
         if self._limit != -1 and self._count >= self._limit:
             return FINISHED

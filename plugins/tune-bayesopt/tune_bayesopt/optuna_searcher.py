@@ -6,7 +6,7 @@ import contextlib
 import difflib
 import importlib.util
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -112,7 +112,9 @@ class OptunaSearcher(LibrarySearcher):
                 f"searcher 'optuna': sampler_options {self.sampler_options!r} for '{name}': {exc}"
             ) from exc
         self._furthest = 0
-        directions = ["minimize" if mode == "min" else "maximize" for mode in self.modes]
+        directions: list[Literal["minimize", "maximize"]] = [
+            "minimize" if mode == "min" else "maximize" for mode in self.modes
+        ]
         with _quiet():
             self.study = optuna.create_study(
                 storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=directions

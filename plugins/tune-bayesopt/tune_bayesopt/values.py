@@ -94,7 +94,7 @@ class ValueMap:
         if self.form == "float":
             x = float(value)
         else:
-            x = round(value / self.q)
+            x = round(float(value) / self.q)
             if not math.isclose(x * self.q, value, rel_tol=1e-9, abs_tol=1e-12):
                 what = "a whole number" if self.q == 1 else f"a multiple of {self.q!r}"
                 raise ValueError(f"{self.name!r} = {value!r} is not {what} ({self.domain})")

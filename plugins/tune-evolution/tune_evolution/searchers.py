@@ -41,15 +41,23 @@ class Member:
 
 
 def _integer(name: str, value: Any, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
         limit = f">= {low}" if high == math.inf else f"between {low} and {high:g}"
         raise ValueError(f"{name} must be an integer {limit}, got {value!r}")
     return int(value)
 
 
 def _fraction(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+    # Real only declares < and <= (value on the left); a NaN fails value <= 1 as it failed 0 <= value <= 1
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value <= 1 and not value < 0):
         raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    # float() as the returned value (Real declares no reflected comparisons); NaN fails 0 < nan as before
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value):
+        raise ValueError(f"{name} must be a number > 0 (a fraction of each range), got {value!r}")
     return float(value)
 
 
@@ -73,9 +81,7 @@ class PopulationSearcher(Searcher):
         seed: int | None,
     ) -> None:
         self.population_size = _integer("population_size", population_size, 2)
-        if isinstance(mutation_scale, bool) or not isinstance(mutation_scale, numbers.Real) or not 0 < mutation_scale:
-            raise ValueError(f"mutation_scale must be a number > 0 (a fraction of each range), got {mutation_scale!r}")
-        self.mutation_scale = float(mutation_scale)
+        self.mutation_scale = _positive("mutation_scale", mutation_scale)
         if points_to_evaluate is not None and not (
             isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
         ):
@@ -151,8 +157,10 @@ class PopulationSearcher(Searcher):
 
     def score(self, result: dict[str, Any]) -> float:
         """Lower is better: the metric (negated in mode max); ``inf`` when it is NaN, infinite or missing."""
+        if self.metric is None:  # only before setup(), which always sets it: no metric to read
+            return math.inf
         try:
-            value = float(result[self.metric])  # type: ignore[index]
+            value = float(result[self.metric])
         except (KeyError, TypeError, ValueError):
             return math.inf
         if not math.isfinite(value):

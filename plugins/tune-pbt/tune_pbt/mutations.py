@@ -169,7 +169,7 @@ def _scale(value: float, factor: float, mutation: Any) -> float | int:
     """``value * factor`` kept inside the domain (an int stays an int, moving one step if rounding undoes it)."""
     if isinstance(mutation, Integer) or (not isinstance(mutation, Float) and isinstance(value, numbers.Integral)):
         step = (mutation.q if isinstance(mutation, Integer) else None) or 1
-        new = round(value * factor / step) * step
+        new: float = round(value * factor / step) * step
         if new == value and factor != 1:
             new = value + (step if factor > 1 else -step)
         if isinstance(mutation, Integer):
@@ -182,7 +182,7 @@ def _scale(value: float, factor: float, mutation: Any) -> float | int:
             new = round(new / mutation.q) * mutation.q
             if math.isclose(new, value) and factor != 1:
                 new = value + (mutation.q if factor > 1 else -mutation.q)
-        if mutation.bounds is not None:
-            low, high = mutation.bounds
-            new = min(max(new, low), high)
+        bounds = mutation.bounds  # (float, float) | None, unlike Integer's (int, int) above
+        if bounds is not None:
+            new = min(max(new, bounds[0]), bounds[1])
     return new

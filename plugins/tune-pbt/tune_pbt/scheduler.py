@@ -67,7 +67,8 @@ class PopulationScheduler(tunecore.Scheduler):
         synch: bool,
         seed: int | None,
     ) -> None:
-        self.time_attr = check_text("time_attr", time_attr)
+        check_text("time_attr", time_attr)  # raises unless a non-empty string (never returns None here)
+        self.time_attr: str = time_attr
         self._metric_option = check_text("metric", metric, optional=True)
         self._mode_option = check_mode(mode)
         self.metric, self.mode = self._metric_option, self._mode_option
