@@ -9,12 +9,25 @@ or a non-number never counts as best. A tie goes to the trial created first. Thi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from tunecore.options import is_finite_number
 
 T = TypeVar("T")
+
+
+def score(value: Any, mode: str) -> float:
+    """``value`` as a score where higher is better (negated in mode ``"min"``); anything that is not a finite
+    number — NaN, ±inf, a missing value (None), a string, a bool — scores ``-inf``, the worst there is.
+
+    The one scoring rule of the first-party schedulers and searchers (ASHA, HyperBand, median, PBT, PB2,
+    evolution), so that a trial's odd value is ranked the same way everywhere.
+    """
+    if not is_finite_number(value):
+        return -math.inf
+    return float(value) if mode == "max" else -float(value)
 
 
 def is_better(value: float, than: float | None, mode: str) -> bool:

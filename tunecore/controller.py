@@ -472,8 +472,8 @@ class Controller(ExecutorHandler):
             warnings.warn(
                 f"trial {trial_id} reported {values} at iteration {result.get('training_iteration')}: not a finite"
                 " number. The result is recorded as reported and the trial goes on, but such a value never counts"
-                " as the best; schedulers treat it as their docs say. Further such values of this trial are not"
-                " reported.",
+                " as the best and the first-party schedulers and searchers rank it worst. Further such values of this"
+                " trial are not reported.",
                 MetricWarning,
                 stacklevel=2,
             )

@@ -249,6 +249,7 @@ def test_uses_only_the_public_api():
     imports = {line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))}
     assert {name for name in imports if name.startswith("tunecore")} <= {
         "tunecore",
+        "tunecore.best",
         "tunecore.options",
         "tunecore.protocols",
         "tunecore.space",

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any, TypeGuard
 
 import tunecore
+from tunecore.best import score
 from tunecore.options import check_mode, check_single_metric, check_text
 
 
 class MetricScheduler(tunecore.Scheduler):
     """A scheduler that ranks trials by one metric: its own ``metric``/``mode`` options, else the TuneConfig's.
 
-    Scores are oriented so that higher is better; NaN and infinite values score ``-inf``, the worst there is.
+    Scores are oriented so that higher is better; NaN, infinite and non-numeric values score ``-inf``, the worst
+    there is (:func:`tunecore.best.score`, the rule every first-party component uses).
     """
 
     name = "scheduler"
@@ -48,11 +49,13 @@ class MetricScheduler(tunecore.Scheduler):
         return float(self._field(trial_id, result, self.time_attr, "time_attr"))
 
     def score(self, trial_id: str, result: dict[str, Any]) -> float:
-        """The result's metric oriented so that higher is better; NaN and +-inf give ``-inf``."""
-        value = float(self._field(trial_id, result, self.metric or "", "metric"))
-        if not math.isfinite(value):
-            return -math.inf
-        return value if self.mode == "max" else -value
+        """The result's metric oriented so that higher is better (:func:`tunecore.best.score`: NaN, ±inf and
+        non-numbers give ``-inf``); a result without the metric is a ValueError."""
+        if self.metric is None or self.mode is None:
+            raise ValueError(f"the {self.name} scheduler was used before setup(metric, mode)")
+        if self.metric not in result:
+            self._field(trial_id, result, self.metric, "metric")  # raises, naming what the result has
+        return score(result[self.metric], self.mode)
 
     def can_rank(self, result: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
         """True when ``result`` has numeric ``time_attr`` and metric fields (e.g. the last result of an ended trial)."""

@@ -16,6 +16,7 @@ import attrs
 
 from tune_evolution import operators
 from tune_evolution.operators import Genome
+from tunecore import best
 from tunecore.options import check_single_metric
 from tunecore.protocols import Searcher
 from tunecore.space import Parameter, get_path, point_values, points_within, sample_config
@@ -156,16 +157,11 @@ class PopulationSearcher(Searcher):
         self.admit(Member(trial_id, genome, self.score(result)), self._rng)
 
     def score(self, result: dict[str, Any]) -> float:
-        """Lower is better: the metric (negated in mode max); ``inf`` when it is NaN, infinite or missing."""
-        if self.metric is None:  # only before setup(), which always sets it: no metric to read
+        """Lower is better: the metric (negated in mode max); ``inf`` when it is missing or not a finite number
+        (:func:`tunecore.best.score`, negated)."""
+        if self.metric is None or self.mode is None:  # only before setup(), which always sets them
             return math.inf
-        try:
-            value = float(result[self.metric])
-        except (KeyError, TypeError, ValueError):
-            return math.inf
-        if not math.isfinite(value):
-            return math.inf
-        return value if self.mode == "min" else -value
+        return -best.score(result.get(self.metric), self.mode)
 
     def breed(self, rng: np.random.Generator) -> Genome:
         """A child genome from the current (non-empty) population."""

@@ -64,17 +64,6 @@ class Member:
     """Synchronous mode: an exploit decided while it was paused, applied at its next result."""
 
 
-def oriented(value: Any, mode: str) -> float:
-    """``value`` as a score where higher is better; NaN, infinities and non-numbers give ``-inf`` (worst)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return -math.inf
-    if not math.isfinite(number):
-        return -math.inf
-    return number if mode == "max" else -number
-
-
 def quantiles(scores: dict[str, float], fraction: float) -> tuple[list[str], list[str]]:
     """The bottom and top ``fraction`` of the scored members (worst first, best last); ties go by trial id.
 

@@ -28,7 +28,8 @@ import numpy as np
 import tunecore
 from tune_pbt.mutations import check_keys
 from tune_pbt.policy import PolicyLog, policy_record
-from tune_pbt.population import Exploit, Member, oriented, quantiles
+from tune_pbt.population import Exploit, Member, quantiles
+from tunecore import best
 from tunecore.options import (
     check_bool,
     check_callable,
@@ -152,7 +153,7 @@ class PopulationScheduler(tunecore.Scheduler):
         member.time = float(result[self.time_attr])
         member.iteration = int(result.get("training_iteration", member.iteration))
         self._note_checkpoint(member, trial.checkpoint)
-        score = oriented(result[self.metric or ""], self.mode or "max")
+        score = best.score(result[self.metric or ""], self.mode or "max")
         if member.plan is not None:
             exploit, member.plan = member.plan, None
             return self._restart(trial, member, exploit)

@@ -1,0 +1,39 @@
+"""One scoring rule (tunecore.best.score) for every first-party component that ranks trials."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import tunecore
+from tunecore.best import score
+
+ODD = [float("nan"), float("inf"), float("-inf"), None, "1.5", True, "n/a"]
+
+
+def test_the_rule_in_the_plugin_docs():
+    assert score(0.25, "min") == -0.25 and score(0.25, "max") == 0.25
+    assert score(float("nan"), "max") == score("n/a", "min") == -math.inf
+
+
+@pytest.mark.parametrize("value", ODD)
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_every_odd_value_scores_worst(value, mode):
+    assert score(value, mode) == -math.inf
+
+
+@pytest.mark.parametrize("value", [*ODD, 0.5, -2, 3])
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_asha_pbt_and_evolution_score_alike(value, mode):
+    """ASHA used to raise on a non-number, PBT and evolution to read "1.5" and True as numbers."""
+    AsyncHyperBandScheduler = pytest.importorskip("tune_asha.asha").AsyncHyperBandScheduler
+    EvolutionSearcher = pytest.importorskip("tune_evolution").EvolutionSearcher
+
+    asha = AsyncHyperBandScheduler(metric="loss", mode=mode)
+    asha.setup(None, None)
+    evolution = EvolutionSearcher(metric="loss", mode=mode)
+    evolution.setup({"x": tunecore.uniform(0, 1)}, None, None, 0)
+    expected = score(value, mode)
+    assert asha.score("t1", {"loss": value, "training_iteration": 1}) == expected
+    assert -evolution.score({"loss": value}) == expected
