@@ -17,10 +17,10 @@ Order of calls (also in ``docs/architecture.md``):
    trial is done, then ``searcher.on_trial_result`` (every result but the trial's final one); the
    decision is recorded in the journal with the result; then ``trial_result`` (and ``trial_checkpoint``)
    are broadcast; then each stopper's ``stop_all``.
-4. For every trial end: a failure is retried (``FailureConfig.max_failures``) or ends the trial in ERROR
-   (``scheduler.on_trial_error``); PAUSE leaves it PAUSED; a restart relaunches it with the new config
-   from the given checkpoint; anything else ends it TERMINATED (``scheduler.on_trial_complete``); then
-   ``searcher.on_trial_complete`` and ``trial_finished``.
+4. For every trial end: a failure is retried (``FailureConfig.max_failures``; ``trial_retried``) or ends the
+   trial in ERROR (``scheduler.on_trial_error``); PAUSE leaves it PAUSED (``trial_paused``); a restart
+   relaunches it with the new config from the given checkpoint (``trial_restarted``); anything else ends it
+   TERMINATED (``scheduler.on_trial_complete``); then ``searcher.on_trial_complete`` and ``trial_finished``.
 5. At the end: ``executor.shutdown`` (nothing left running), ``experiment_finished``, state saved.
 
 Per-result work is O(1) in the number of trials.
@@ -516,6 +516,7 @@ class Controller(ExecutorHandler):
             trial.status = TrialStatus.PAUSED
             self.paused[trial_id] = trial
             self.storage.journal({"event": "status", "trial_id": trial_id, "status": "PAUSED"}, flush=True)
+            self.events.trial_paused(self.info, trial)
         elif outcome == STOPPED and decision is not None and decision.action is Action.RESTART:
             self._restart(trial, decision)
         else:
@@ -538,6 +539,7 @@ class Controller(ExecutorHandler):
             self.storage.journal(
                 {"event": "status", "trial_id": trial.trial_id, "status": "PENDING", "error": error}, flush=True
             )
+            self.events.trial_retried(self.info, trial, error, trial.num_failures + 1)
             return
         self.scheduler.on_trial_error(trial)
         self.searcher.on_trial_complete(trial.trial_id, trial.last_result, True)
@@ -548,6 +550,7 @@ class Controller(ExecutorHandler):
 
     def _restart(self, trial: Trial, decision: Decision) -> None:
         trial_id = trial.trial_id
+        old_config = trial.config
         if decision.config is not None:
             trial.config = dict(decision.config)
             self.storage.journal({"event": "config", "trial_id": trial_id, "config": trial.config})
@@ -571,6 +574,7 @@ class Controller(ExecutorHandler):
             },
             flush=True,
         )
+        self.events.trial_restarted(self.info, trial, old_config, trial.config, point.checkpoint)
 
     def _finish(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         trial.status = status

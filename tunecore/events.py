@@ -47,6 +47,27 @@ class Events:
         """Broadcast ``tunecore_trial_checkpoint``."""
         self._hook.tunecore_trial_checkpoint(experiment=experiment, trial=trial, checkpoint=checkpoint)
 
+    def trial_paused(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Broadcast ``tunecore_trial_paused``."""
+        self._hook.tunecore_trial_paused(experiment=experiment, trial=trial)
+
+    def trial_restarted(
+        self,
+        experiment: ExperimentInfo,
+        trial: Trial,
+        old_config: dict[str, Any],
+        new_config: dict[str, Any],
+        checkpoint: Any,
+    ) -> None:
+        """Broadcast ``tunecore_trial_restarted``."""
+        self._hook.tunecore_trial_restarted(
+            experiment=experiment, trial=trial, old_config=old_config, new_config=new_config, checkpoint=checkpoint
+        )
+
+    def trial_retried(self, experiment: ExperimentInfo, trial: Trial, error: str, attempt: int) -> None:
+        """Broadcast ``tunecore_trial_retried``."""
+        self._hook.tunecore_trial_retried(experiment=experiment, trial=trial, error=error, attempt=attempt)
+
     def trial_finished(self, experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
         """Broadcast ``tunecore_trial_finished``."""
         self._hook.tunecore_trial_finished(experiment=experiment, trial=trial, status=status, error=error)

@@ -124,6 +124,36 @@ def tunecore_trial_checkpoint(experiment: ExperimentInfo, trial: Trial, checkpoi
 
 
 @hookspec
+def tunecore_trial_paused(experiment: ExperimentInfo, trial: Trial) -> None:
+    """A scheduler's PAUSE took effect: the trial is PAUSED.
+
+    ``tunecore_trial_started`` follows when the scheduler picks it to run again (from its latest
+    checkpoint), ``tunecore_trial_finished`` when it gives up on it. Returns nothing.
+    """
+
+
+@hookspec
+def tunecore_trial_restarted(
+    experiment: ExperimentInfo, trial: Trial, old_config: dict[str, Any], new_config: dict[str, Any], checkpoint: Any
+) -> None:
+    """A scheduler's restart took effect (PBT's exploit): the trial starts again with ``new_config``.
+
+    ``old_config`` is the config it ran with; ``checkpoint`` the directory it starts from again (a donor's
+    checkpoint, or None for a fresh start). The trial is PENDING; ``tunecore_trial_started`` follows when it
+    is relaunched. Returns nothing.
+    """
+
+
+@hookspec
+def tunecore_trial_retried(experiment: ExperimentInfo, trial: Trial, error: str, attempt: int) -> None:
+    """A trial failed and will be launched again (``FailureConfig.max_failures``).
+
+    ``error`` is the failure's traceback; ``attempt`` the number of the coming attempt (2 for the first
+    retry). The trial is PENDING; ``tunecore_trial_started`` follows when it is relaunched. Returns nothing.
+    """
+
+
+@hookspec
 def tunecore_trial_finished(experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
     """A trial ended: ``status`` is ``"TERMINATED"`` or ``"ERROR"``.
 

@@ -407,3 +407,48 @@ def test_a_second_ctrl_c_is_an_interruption_not_a_failure(tmp_path):
         run_controller(spec(tmp=tmp_path, loggers=[ConsoleLogger(verbose=1, stream=console)]), path_of(tmp_path),
                        ScriptedExecutor(script))
     assert console.getvalue().splitlines()[-1].startswith("Interrupted exp: 2 trials")
+
+
+class Transitions(tunecore.Logger):
+    """Records the life-cycle events in order."""
+
+    def __init__(self):
+        self.seen = []
+
+    def tunecore_trial_started(self, trial):
+        self.seen.append(("started", trial.trial_id))
+
+    def tunecore_trial_paused(self, trial):
+        self.seen.append(("paused", trial.trial_id, str(trial.status)))
+
+    def tunecore_trial_restarted(self, trial, old_config, new_config, checkpoint):
+        self.seen.append(("restarted", trial.trial_id, old_config, new_config, checkpoint))
+
+    def tunecore_trial_retried(self, trial, error, attempt):
+        self.seen.append(("retried", trial.trial_id, error.splitlines()[-1], attempt))
+
+    def tunecore_trial_finished(self, trial, status):
+        self.seen.append(("finished", trial.trial_id, status))
+
+
+def test_every_transition_has_its_event_in_order(tmp_path):
+    """paused, restarted and retried complete the life cycle: each comes when its transition is made."""
+    transitions = Transitions()
+
+    class PauseThenRestart(PauseFirstOnce):
+        def on_trial_result(self, trial, result):
+            if trial.trial_id == "t00001" and self.paused_once and result["training_iteration"] == 2:
+                return tunecore.Decision.restart({"x": 0.5})
+            return super().on_trial_result(trial, result)
+
+    script = [result("t00001"), result("t00001"), result("t00001"), result("t00001"), result("t00001"),
+              crash("t00001", "Traceback\nOSError: once"), finish("t00001")]
+    run_controller(spec(num_samples=1, scheduler=PauseThenRestart(), failure=tunecore.FailureConfig(max_failures=1),
+                        tmp=tmp_path, loggers=[transitions]), path_of(tmp_path), ScriptedExecutor(script, slots=1))
+    (original,) = {event[2]["x"] for event in transitions.seen if event[0] == "restarted"}
+    assert transitions.seen == [
+        ("started", "t00001"), ("paused", "t00001", "PAUSED"),
+        ("started", "t00001"), ("restarted", "t00001", {"x": original}, {"x": 0.5}, None),
+        ("started", "t00001"), ("retried", "t00001", "OSError: once", 2),
+        ("started", "t00001"), ("finished", "t00001", "TERMINATED"),
+    ]

@@ -390,7 +390,8 @@ def steps(config):
     Each start appends ``trial_id id start_iteration pid`` to ``config["side"]``; the number of lines of the
     trial is its attempt. ``config["plan"]`` maps ``str(id)`` to ``[attempt, iteration, what]`` entries:
     ``raise``, ``kill`` (SIGKILL this process, a worker: never ``config["driver"]``, the test's process) or
-    ``sigterm`` (SIGTERM this process, the driver with the inline executor, only while a Tuner handles it).
+    ``sigterm`` (SIGTERM this process, the driver with the inline executor, only while a Tuner handles it) or
+    ``hold`` (sleep 2 s: keeps the trial running while another one fails).
     ``config["wait_for"]``: before failing, wait until the trial of that id has started.
     """
     checkpoint = tunecore.get_checkpoint()
@@ -407,6 +408,8 @@ def steps(config):
         what = plan.get(iteration)
         if what is not None and config.get("wait_for") is not None:
             wait_for_trial(config["side"], config["wait_for"])
+        if what == "hold":
+            time.sleep(2.0)
         if what == "raise":
             raise RuntimeError(f"planned failure of attempt {attempt} at iteration {iteration}")
         if what == "kill" and os.getpid() != config["driver"]:  # only a worker process
@@ -580,7 +583,7 @@ def test_an_errored_trial_runs_again_on_restore_when_asked(tmp_path, option, fro
 
 
 def test_fail_fast_stops_the_experiment_and_resume_errored_completes_it(tmp_path):
-    plan = {"0": [[1, 7, "raise"]]}
+    plan = {"0": [[1, 7, "raise"]], "1": [[1, 3, "hold"]]}  # id 1 is still running when id 0 fails
     tuner = steps_tuner(
         tmp_path, 4, plan=plan, wait_for=1, sleep=0.01, failure_config=tunecore.FailureConfig(fail_fast=True)
     )

@@ -35,6 +35,9 @@ def test_event_hooks_reach_installed_plugins_and_observers_in_order(with_fixture
     events.trial_started(experiment, trial)
     events.trial_result(experiment, trial, {"loss": 0.5})
     events.trial_checkpoint(experiment, trial, "ckpt")
+    events.trial_paused(experiment, trial)
+    events.trial_restarted(experiment, trial, {"x": 1}, {"x": 2}, "donor-ckpt")
+    events.trial_retried(experiment, trial, "Traceback ...", 2)
     events.trial_finished(experiment, trial, "TERMINATED", None)
     events.experiment_finished(experiment, [trial])
     events.forget(observer)
@@ -45,6 +48,9 @@ def test_event_hooks_reach_installed_plugins_and_observers_in_order(with_fixture
         ("trial_started", "t0001"),
         ("trial_result", "t0001", {"loss": 0.5}),
         ("trial_checkpoint", "t0001", "ckpt"),
+        ("trial_paused", "t0001"),
+        ("trial_restarted", "t0001", {"x": 1}, {"x": 2}, "donor-ckpt"),
+        ("trial_retried", "t0001", "Traceback ...", 2),
         ("trial_finished", "t0001", "TERMINATED", None),
         ("experiment_finished", "exp", ["t0001"]),
         ("trial_result", "t0001", {"loss": 0.25}),

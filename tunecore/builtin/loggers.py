@@ -373,14 +373,9 @@ class ConsoleLogger(Logger):
         self._print(f"Experiment {experiment.name}{goal}: results in {experiment.path}")
 
     def tunecore_trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
-        """Count the trial as running; say so when it is a retry after a failure."""
+        """Count the trial as running."""
         if not self._enabled(experiment):
             return
-        if trial.num_failures and trial.error:
-            limit = (experiment.spec or {}).get("failure_config", {}).get("max_failures")
-            of = f" of {limit}" if isinstance(limit, int) and limit >= 0 else ""
-            message = format_value(_last_line(trial.error), 120)
-            self._print(f"{trial.trial_id} RETRYING   retry {trial.num_failures}{of} after: {message}")
         self._set_state(trial.trial_id, "RUNNING")
         self._running[trial.trial_id] = trial
         self._maybe_status(experiment)
@@ -393,6 +388,25 @@ class ConsoleLogger(Logger):
         if self._level is not None and self._level >= 2:
             self._print(self._result_line(experiment, trial, result))
         self._maybe_status(experiment)
+
+    def tunecore_trial_paused(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Count the trial as paused."""
+        if not self._enabled(experiment):
+            return
+        self._set_state(trial.trial_id, "PAUSED")
+        self._running.pop(trial.trial_id, None)
+        self._maybe_status(experiment)
+
+    def tunecore_trial_retried(self, experiment: ExperimentInfo, trial: Trial, error: str, attempt: int) -> None:
+        """Say that the trial failed and will run again (``retry 1 of 2 after: <the error's last line>``)."""
+        if not self._enabled(experiment):
+            return
+        self._set_state(trial.trial_id, "PENDING")
+        self._running.pop(trial.trial_id, None)
+        limit = (experiment.spec or {}).get("failure_config", {}).get("max_failures")
+        of = f" of {limit}" if isinstance(limit, int) and limit >= 0 else ""
+        message = format_value(_last_line(error), 120)
+        self._print(f"{trial.trial_id} RETRYING   retry {attempt - 1}{of} after: {message}")
 
     def tunecore_trial_finished(self, experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
         """Print the finished trial: id, status, iterations, last metric, config (and the error's last line)."""
@@ -480,7 +494,8 @@ class ConsoleLogger(Logger):
         if now - self._last_status < self.status_interval_s:
             return
         self._last_status = now
-        # Pauses have no event: look at the trials last seen running (at most the concurrency).
+        # Restarts and interruptions put running trials back to PENDING: look at the trials last seen
+        # running (at most the concurrency).
         for trial_id, trial in list(self._running.items()):
             status = str(trial.status)
             if status in ("PAUSED", "PENDING"):
