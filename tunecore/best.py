@@ -20,7 +20,8 @@ T = TypeVar("T")
 
 def score(value: Any, mode: str) -> float:
     """``value`` as a score where higher is better (negated in mode ``"min"``); anything that is not a finite
-    number — NaN, ±inf, a missing value (None), a string, a bool — scores ``-inf``, the worst there is.
+    real number — NaN, ±inf, a missing value (None), a string, a bool, a 0-d array or tensor (report
+    ``tensor.item()``) — scores ``-inf``, the worst there is.
 
     The one scoring rule of the first-party schedulers and searchers (ASHA, HyperBand, median, PBT, PB2,
     evolution), so that a trial's odd value is ranked the same way everywhere.

@@ -186,7 +186,8 @@ def _show_command(args: argparse.Namespace) -> int:
     if args.mode and not args.metric:  # the experiment's metric has its own mode: never rank it the other way
         own = f"the experiment's metric {grid.metric!r} is ranked by its mode {grid.mode!r}" if grid.metric else ""
         raise TuneError(f"--mode needs --metric: {own or 'the experiment has no metric'}; give --metric FIELD too")
-    if args.metric and not args.mode and args.metric != grid.metric:  # another field: its direction is unknown
+    mode = args.mode or _objectives(grid).get(args.metric or "")
+    if args.metric and not mode:  # another field: its direction is unknown
         raise TuneError(f"--metric {args.metric} needs --mode min or --mode max (it is not the experiment's metric)")
     _warn_inconsistencies(grid.experiment_path)
     metric = args.metric or (grid.metric if isinstance(grid.metric, str) else None)
@@ -201,8 +202,16 @@ def _show_command(args: argparse.Namespace) -> int:
             line += f" {format_value(result_field(result.metrics, metric, '-')):>12}"
         print(f"{line}  {format_config(result.config)}")
     print(f"trials: {len(grid)} ({grid.num_terminated} terminated, {grid.num_errors} errors)")
-    _print_best(grid, metric, args.mode)
+    _print_best(grid, metric, mode)
     return 0
+
+
+def _objectives(grid: Any) -> dict[str, str]:
+    """The experiment's metrics with their modes (several in a multi-objective experiment)."""
+    metrics, modes = grid.metric, grid.mode
+    if isinstance(metrics, list) and isinstance(modes, list):
+        return dict(zip(metrics, modes, strict=False))
+    return {metrics: modes} if isinstance(metrics, str) and isinstance(modes, str) else {}
 
 
 def _warn_inconsistencies(path: str) -> None:

@@ -472,8 +472,8 @@ class Controller(ExecutorHandler):
             warnings.warn(
                 f"trial {trial_id} reported {values} at iteration {result.get('training_iteration')}: not a finite"
                 " number. The result is recorded as reported and the trial goes on, but such a value never counts"
-                " as the best and the first-party schedulers and searchers rank it worst. Further such values of this"
-                " trial are not reported.",
+                " as the best and the first-party schedulers rank it worst (report plain numbers, e.g."
+                " tensor.item()). Further such values of this trial are not reported.",
                 MetricWarning,
                 stacklevel=2,
             )
@@ -498,7 +498,9 @@ class Controller(ExecutorHandler):
                 )
             outcome = STOPPED
         restart = decision is not None and decision.action is Action.RESTART
-        if restart and decision is not None and decision.checkpoint is not None and outcome != STOPPED:
+        # a restart relaunches the trial, unless the experiment is ending (not interrupted): then it is done
+        relaunch = restart and outcome == STOPPED and (self._stop_reason is None or self._interrupted)
+        if restart and decision is not None and decision.checkpoint is not None and not relaunch:
             self._journal_deleted(self.checkpoints.unpin(_checkpoint_dir(decision.checkpoint)))
         stopped_by_experiment = trial_id in self._stopped_by_experiment
         self._stopped_by_experiment.discard(trial_id)
@@ -517,7 +519,7 @@ class Controller(ExecutorHandler):
             self.paused[trial_id] = trial
             self.storage.journal({"event": "status", "trial_id": trial_id, "status": "PAUSED"}, flush=True)
             self.events.trial_paused(self.info, trial)
-        elif outcome == STOPPED and decision is not None and decision.action is Action.RESTART:
+        elif relaunch and decision is not None:
             self._restart(trial, decision)
         else:
             self.scheduler.on_trial_complete(trial, trial.last_result)
@@ -574,7 +576,8 @@ class Controller(ExecutorHandler):
             },
             flush=True,
         )
-        self.events.trial_restarted(self.info, trial, old_config, trial.config, point.checkpoint)
+        restart_from = None if point.checkpoint is None else Checkpoint(point.checkpoint)
+        self.events.trial_restarted(self.info, trial, old_config, trial.config, restart_from)
 
     def _finish(self, trial: Trial, status: TrialStatus, error: str | None) -> None:
         trial.status = status

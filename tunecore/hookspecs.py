@@ -138,8 +138,8 @@ def tunecore_trial_restarted(
 ) -> None:
     """A scheduler's restart took effect (PBT's exploit): the trial starts again with ``new_config``.
 
-    ``old_config`` is the config it ran with; ``checkpoint`` the directory it starts from again (a donor's
-    checkpoint, or None for a fresh start). The trial is PENDING; ``tunecore_trial_started`` follows when it
+    ``old_config`` is the config it ran with; ``checkpoint`` the :class:`tunecore.Checkpoint` it starts from
+    again (a donor's, or None for a fresh start). The trial is PENDING; ``tunecore_trial_started`` follows when it
     is relaunched. Returns nothing.
     """
 

@@ -278,7 +278,7 @@ def _integer(ctor: str, arg: str, value: Any) -> int:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
-        return int(float(value))
+        return int(math.trunc(value))  # exact: the value is whole
     float_twin = ctor.replace("randint", "uniform")
     raise SpaceError(f"{ctor} needs whole numbers, got {arg}={value!r}: use {float_twin} for float values")
 

@@ -123,3 +123,15 @@ def test_show_ranks_another_metric_only_with_its_mode_and_reads_nested_fields(tm
     out = capsys.readouterr().out
     assert re.search(r"^t00002 .* 0\.8 ", out, re.M)  # the nested value is in the table
     assert re.search(r"^best: t00002 val/acc=0\.8 ", out, re.M)
+
+
+def test_show_ranks_one_of_several_objectives_by_its_own_mode(tmp_path, capsys):
+    tunecore.Tuner(
+        nested,
+        param_space={"values": tunecore.grid_search([[0.5], [0.2]])},
+        tune_config=tunecore.TuneConfig(metric=["loss", "val/acc"], mode=["min", "max"], executor="inline"),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", verbose=0),
+    ).fit()
+    capsys.readouterr()
+    assert cli.main(["show", os.path.join(str(tmp_path), "exp"), "--metric", "val/acc"]) == 0
+    assert re.search(r"^best: t00002 val/acc=0\.8 ", capsys.readouterr().out, re.M)

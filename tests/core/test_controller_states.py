@@ -452,3 +452,28 @@ def test_every_transition_has_its_event_in_order(tmp_path):
         ("started", "t00001"), ("retried", "t00001", "OSError: once", 2),
         ("started", "t00001"), ("finished", "t00001", "TERMINATED"),
     ]
+
+
+def test_a_restart_decided_as_the_experiment_ends_leaves_the_trial_terminated(tmp_path):
+    """RUNNING -> TERMINATED: a stopper ends the experiment before a pending restart took effect; nothing
+    relaunches it, so it is done (not PENDING in a finished experiment) and no trial_restarted is said."""
+
+    class StopAllAfterTwo(tunecore.Stopper):
+        def __init__(self):
+            self.results = 0
+
+        def should_stop(self, trial_id, result):
+            self.results += 1
+            return False
+
+        def stop_all(self):
+            return self.results >= 2
+
+    transitions = Transitions()
+    restart = StopAt(iteration=1, decision=tunecore.Decision.restart({"x": 0.5}))
+    script = [result("t00001"), result("t00002"), result("t00001")]
+    controller = run_controller(spec(scheduler=restart, stop=StopAllAfterTwo(), tmp=tmp_path, loggers=[transitions]),
+                                path_of(tmp_path), ScriptedExecutor(script))
+    assert not controller.interrupted
+    assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "TERMINATED"}
+    assert not [event for event in transitions.seen if event[0] == "restarted"]

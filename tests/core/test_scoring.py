@@ -37,3 +37,13 @@ def test_asha_pbt_and_evolution_score_alike(value, mode):
     expected = score(value, mode)
     assert asha.score("t1", {"loss": value, "training_iteration": 1}) == expected
     assert -evolution.score({"loss": value}) == expected
+
+
+def test_asha_ranks_an_ended_trials_odd_final_value_like_any_other():
+    """An ended trial's last result counts at its rung whatever its metric holds (it scores worst)."""
+    AsyncHyperBandScheduler = pytest.importorskip("tune_asha.asha").AsyncHyperBandScheduler
+    asha = AsyncHyperBandScheduler(metric="loss", mode="min")
+    asha.setup(None, None)
+    for value in (float("nan"), None, "n/a", 0.5):
+        assert asha.can_rank({"loss": value, "training_iteration": 1})
+    assert not asha.can_rank({"training_iteration": 1}) and not asha.can_rank({"loss": 0.5})

@@ -58,15 +58,15 @@ class MetricScheduler(tunecore.Scheduler):
         return score(result[self.metric], self.mode)
 
     def can_rank(self, result: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
-        """True when ``result`` has numeric ``time_attr`` and metric fields (e.g. the last result of an ended trial)."""
-        metric = self.metric
+        """True when ``result`` has a numeric ``time_attr`` and the metric (any value: :meth:`score` ranks odd
+        ones worst), e.g. the last result of an ended trial."""
+        time = None if result is None else result.get(self.time_attr)
         return (
             result is not None
-            and metric is not None
-            and all(
-                isinstance(result.get(key), numbers.Real) and not isinstance(result.get(key), bool)
-                for key in (self.time_attr, metric)
-            )
+            and self.metric is not None
+            and self.metric in result
+            and isinstance(time, numbers.Real)
+            and not isinstance(time, bool)
         )
 
     def _field(self, trial_id: str, result: dict[str, Any], key: str, option: str) -> Any:
