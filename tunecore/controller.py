@@ -32,6 +32,7 @@ import os
 import time
 import warnings
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -182,7 +183,12 @@ class Controller(ExecutorHandler):
             if self.resume is None:
                 modules = self._write_spec()  # first: experiment.json is what makes a directory resumable
                 self.storage.write_experiment(
-                    {**self.info.spec, "path": self.storage.path, "versions": _versions(), "user_modules": modules}
+                    {
+                        **self.info.spec,
+                        "path": self.storage.path,
+                        "versions": self._versions(),
+                        "user_modules": modules,
+                    }
                 )
             else:
                 self._restore(self.resume)
@@ -616,6 +622,33 @@ class Controller(ExecutorHandler):
         cost = time.monotonic() - now
         self._next_snapshot = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
 
+    def _versions(self) -> dict[str, str]:
+        """``{distribution: version}`` of the core and of every distribution whose component the experiment uses:
+        by name from the registry, an instance's from the distribution that holds its class's module."""
+        from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+        run = self.spec.run_config
+        specs = [self.spec.tune_config.component(kind) for kind in ("searcher", "scheduler", "executor")]
+        found: dict[str, str] = {}
+        owners: Mapping[str, list[str]] | None = None
+        for spec in [*specs, *run.stopper_specs(), *run.logger_specs()]:
+            if spec.name is not None:
+                info = self.plugins.registry.get(spec.kind, spec.name)
+                found[info.dist] = info.version
+                continue
+            if owners is None:
+                owners = packages_distributions()  # slow (reads every distribution): only for instances
+            for dist in owners.get(type(spec.instance).__module__.split(".")[0], []):
+                try:
+                    found.setdefault(dist, version(dist))
+                except PackageNotFoundError:  # pragma: no cover - listed but not installed
+                    pass
+        try:
+            found.setdefault("tunecore", version("tunecore"))
+        except PackageNotFoundError:
+            pass
+        return dict(sorted(found.items()))
+
     def _write_spec(self) -> dict[str, str]:
         """Pickle the experiment (trainable, space, components) so that Tuner.restore can rebuild it.
 
@@ -832,12 +865,3 @@ def _trial_seed(seed: int | None, trial_id: str) -> int | None:
     if seed is None:
         return None
     return (seed * 1_000_003 + int(trial_id.lstrip("t"))) % (2**31)
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return {"tunecore": version("tunecore")}
-    except PackageNotFoundError:
-        return {}

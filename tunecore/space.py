@@ -277,8 +277,10 @@ def _number(ctor: str, arg: str, value: Any) -> float:
 def _integer(ctor: str, arg: str, value: Any) -> int:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
+    if isinstance(value, numbers.Rational) and not isinstance(value, bool) and value.denominator == 1:  # exact
+        return int(value.numerator)
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
-        return int(math.trunc(value))  # exact: the value is whole
+        return int(float(value))
     float_twin = ctor.replace("randint", "uniform")
     raise SpaceError(f"{ctor} needs whole numbers, got {arg}={value!r}: use {float_twin} for float values")
 

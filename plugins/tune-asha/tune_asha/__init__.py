@@ -5,4 +5,4 @@ from tune_asha.hyperband import HyperBandScheduler, hyperband_brackets
 from tune_asha.median import MedianStoppingRule
 
 __all__ = ["AsyncHyperBandScheduler", "HyperBandScheduler", "MedianStoppingRule", "hyperband_brackets"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

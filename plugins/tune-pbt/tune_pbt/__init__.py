@@ -15,4 +15,4 @@ __all__ = [
     "read_policy",
     "replay_config",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
