@@ -81,6 +81,27 @@ def check_callable(name: str, value: Any) -> Any:
     return value
 
 
+def check_objective(
+    component: str, metric: Any, mode: Any, *, own_metric: str | None = None, own_mode: str | None = None
+) -> tuple[str, str]:
+    """The one metric and mode a component that ranks trials uses (:func:`check_single_metric`), both required.
+
+    ``component`` names it in messages, e.g. ``"the asha scheduler"``. Raises ValueError saying where to set
+    the missing metric or mode (the TuneConfig or the component's own option).
+    """
+    metric, mode = check_single_metric(component, metric, mode, own_metric=own_metric, own_mode=own_mode)
+    if not isinstance(metric, str) or not metric:
+        raise ValueError(
+            f"{component} needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"
+            " or its own metric option"
+        )
+    if mode not in ("min", "max"):
+        raise ValueError(
+            f'{component} needs mode "min" or "max", got {mode!r}: set TuneConfig(mode=...) or its own mode option'
+        )
+    return metric, mode
+
+
 def check_single_metric(
     component: str,
     metric: Any,

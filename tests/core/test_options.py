@@ -34,3 +34,15 @@ def test_checks_name_the_option_and_the_value():
         check_int("brackets", True, minimum=1)
     with pytest.raises(ValueError, match='mode must be "min" or "max", got \'best\''):
         check_mode("best")
+
+
+def test_check_objective_takes_the_components_own_metric_else_the_experiments_and_needs_both():
+    from tunecore.options import check_objective
+
+    assert check_objective("the x scheduler", "loss", "min") == ("loss", "min")
+    assert check_objective("the x scheduler", "loss", "min", own_metric="acc", own_mode="max") == ("acc", "max")
+    assert check_objective("the x scheduler", ["loss", "acc"], ["min", "max"], own_metric="acc") == ("acc", "max")
+    with pytest.raises(ValueError, match=r"the x scheduler needs one metric to rank trials, got None: set TuneConfig"):
+        check_objective("the x scheduler", None, None)
+    with pytest.raises(ValueError, match='the x scheduler needs mode "min" or "max", got None'):
+        check_objective("the x scheduler", None, None, own_metric="loss")

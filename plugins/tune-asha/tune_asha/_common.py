@@ -7,7 +7,7 @@ from typing import Any, TypeGuard
 
 import tunecore
 from tunecore.best import score
-from tunecore.options import check_mode, check_single_metric, check_text
+from tunecore.options import check_mode, check_objective, check_text
 
 
 class MetricScheduler(tunecore.Scheduler):
@@ -29,20 +29,9 @@ class MetricScheduler(tunecore.Scheduler):
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless the scheduler's own options set them."""
-        metric, mode = check_single_metric(
+        self.metric, self.mode = check_objective(
             f"the {self.name} scheduler", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
         )
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(
-                f"the {self.name} scheduler needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"
-                f" or the scheduler's metric option"
-            )
-        if mode not in ("min", "max"):
-            raise ValueError(
-                f'the {self.name} scheduler needs mode "min" or "max", got {mode!r}: set TuneConfig(mode=...)'
-                f" or the scheduler's mode option"
-            )
-        self.metric, self.mode = metric, mode
 
     def time_of(self, trial_id: str, result: dict[str, Any]) -> float:
         """The result's ``time_attr`` as a float (ValueError when it is missing or not a number)."""

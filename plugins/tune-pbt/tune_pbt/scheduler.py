@@ -36,8 +36,8 @@ from tunecore.options import (
     check_fraction,
     check_mode,
     check_number,
+    check_objective,
     check_seed,
-    check_single_metric,
     check_text,
 )
 
@@ -121,20 +121,9 @@ class PopulationScheduler(tunecore.Scheduler):
 
     def setup(self, metric: str | None, mode: str | None) -> None:
         """Take the experiment's metric and mode unless the scheduler's own options set them."""
-        metric, mode = check_single_metric(
+        self.metric, self.mode = check_objective(
             f"the {self.name} scheduler", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
         )
-        if not isinstance(metric, str) or not metric:
-            raise ValueError(
-                f"the {self.name} scheduler needs one metric to rank trials, got {metric!r}: set TuneConfig(metric=...)"
-                " or the scheduler's metric option"
-            )
-        if mode not in ("min", "max"):
-            raise ValueError(
-                f'the {self.name} scheduler needs mode "min" or "max", got {mode!r}: set TuneConfig(mode=...)'
-                " or the scheduler's mode option"
-            )
-        self.metric, self.mode = metric, mode
 
     def on_trial_add(self, trial: tunecore.Trial) -> None:
         """A new member joins the population (its config must define every explored hyperparameter)."""
