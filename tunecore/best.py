@@ -10,6 +10,7 @@ or a non-number never counts as best. A tie goes to the trial created first. Thi
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -44,11 +45,18 @@ def pick_best(scored: Iterable[tuple[T, Any]], mode: str, finite_only: bool = Tr
     """
     best: tuple[T, float] | None = None
     for item, score in scored:
-        if isinstance(score, bool) or not isinstance(score, int | float):
+        number = real_number(score)
+        if number is None or (finite_only and not math.isfinite(number)):
             continue
-        if finite_only and not is_finite_number(score):
-            continue
-        if is_better(float(score), best[1] if best else None, mode):
-            best = (item, float(score))
+        if is_better(number, best[1] if best else None, mode):
+            best = (item, number)
     return best
+
+
+def real_number(value: Any) -> float | None:
+    """``value`` as a float when it is a real number (numpy's too; NaN and ±inf included), else None (bools,
+    strings, None)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    return float(value)
 

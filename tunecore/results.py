@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from tunecore.best import pick_best
+from tunecore.best import pick_best, real_number
 from tunecore.checkpoint import Checkpoint
 from tunecore.errors import TuneError
 from tunecore.formatting import flatten_dict, result_field
@@ -170,7 +170,7 @@ def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
         values = [result_field(r, metric) for r in result.metrics_history]
         if scope.startswith("last-"):
             values = values[-int(scope.split("-")[1]) :]
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    numbers = [number for number in map(real_number, values) if number is not None]
     if not numbers:
         return None
     if any(not math.isfinite(v) for v in numbers) and scope != "all":

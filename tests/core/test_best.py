@@ -135,3 +135,23 @@ def test_show_ranks_one_of_several_objectives_by_its_own_mode(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["show", os.path.join(str(tmp_path), "exp"), "--metric", "val/acc"]) == 0
     assert re.search(r"^best: t00002 val/acc=0\.8 ", capsys.readouterr().out, re.M)
+
+
+def numpy_losses(config):
+    import numpy as np
+
+    for loss in config["values"]:
+        tunecore.report({"loss": np.float32(loss)})
+
+
+def test_numpy_metric_values_count_like_floats(tmp_path, capsys):
+    """np.float32 is a real number: the summary, show and get_best_result rank it (they used to skip it)."""
+    grid = tunecore.Tuner(
+        numpy_losses,
+        param_space={"values": tunecore.grid_search([[0.5], [0.25]])},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline"),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", loggers=["console"]),
+    ).fit()
+    assert grid.get_best_result().trial_id == "t00002"
+    assert grid.get_best_result(scope="avg").trial_id == "t00002"
+    assert "best loss=0.25 (t00002, iter 1)" in summary_line(capsys.readouterr().err)

@@ -13,7 +13,6 @@ import collections
 import csv
 import io
 import math
-import numbers
 import os
 import shutil
 import sys
@@ -23,7 +22,7 @@ import warnings
 import weakref
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
-from tunecore.best import pick_best
+from tunecore.best import pick_best, real_number
 from tunecore.formatting import flatten_dict, format_config, format_duration, format_value, result_field
 from tunecore.jsonutil import dumps, to_json_value
 from tunecore.protocols import Logger
@@ -313,8 +312,7 @@ _CLEAR_LINE = "\r\x1b[K"
 
 def _metric_value(result: dict[str, Any] | None, metric: str | None) -> float | None:
     """The result's metric as a float (``a/b`` looks into nested dicts); None when missing or not a number."""
-    value = result_field(result, metric) if metric else None
-    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    return real_number(result_field(result, metric)) if metric else None
 
 
 def _last_line(error: str | None) -> str:
