@@ -48,7 +48,7 @@ from tunecore.errors import ConfigError, MetricWarning, TuneError
 from tunecore.experiment import ExperimentInfo
 from tunecore.integrity import load_snapshot_state
 from tunecore.journal import TrialRecord, final_result, replay
-from tunecore.options import is_finite_number
+from tunecore.options import is_finite_number, metric_names
 from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, ExecutorHandler, Stopper
 from tunecore.references import user_modules_in
@@ -140,7 +140,7 @@ class Controller(ExecutorHandler):
         self.paused: dict[str, Trial] = {}
         self.running: set[str] = set()
         self._decisions: dict[str, Decision] = {}
-        self._metrics: list[str] = [self.metric] if isinstance(self.metric, str) else list(self.metric or [])
+        self._metrics = metric_names(self.metric)
         self._warned_non_finite: set[str] = set()
         self._stopped_by_experiment: set[str] = set()
         """Trials whose pending STOP came from the experiment stopping (not from a component's decision)."""
@@ -431,7 +431,7 @@ class Controller(ExecutorHandler):
         if decision.action is not Action.CONTINUE:
             self._decisions[trial_id] = decision
             if decision.action is Action.STOP and not (trial_id in self._stopped_by_experiment and self._interrupted):
-                result = {**result, "done": True}  # a copy: the executor still reads the result it reported
+                result = final_result(result)  # a copy: the executor still reads the result it reported
                 trial.last_result = result
         record: dict[str, Any] = {"event": "result", "trial_id": trial_id, "result": result}
         if checkpoint:

@@ -81,6 +81,13 @@ def check_callable(name: str, value: Any) -> Any:
     return value
 
 
+def metric_names(metric: str | list[str] | None) -> list[str]:
+    """The experiment's metrics as a list: ``[]`` for none, ``[metric]`` for one, the list for several."""
+    if not metric:
+        return []
+    return [metric] if isinstance(metric, str) else list(metric)
+
+
 def check_objective(
     component: str, metric: Any, mode: Any, *, own_metric: str | None = None, own_mode: str | None = None
 ) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from tunecore.options import metric_names
 from tunecore.protocols import FINISHED, Finished, Searcher
 
 TRIAL_INDEX = "__trial_index__"
@@ -213,8 +214,7 @@ class Repeater(Searcher):
         if not reported:
             return None
         merged = {**reported[-1], "trial_id": key}
-        metrics = self.metric if isinstance(self.metric, list) else [self.metric] if self.metric else []
-        for metric in metrics:  # several in a multi-objective experiment: each is averaged
+        for metric in metric_names(self.metric):  # several in a multi-objective experiment: each is averaged
             values = [_number(res.get(metric)) for res in reported]
             finite = [v for v in values if v is not None]
             merged[metric] = sum(finite) / len(finite) if finite else math.nan
