@@ -86,7 +86,7 @@ def fit(trainable, space, num_samples, storage, executor="inline", name=None, **
 
 def _journal_buffered(self, record, *, flush=False):
     """ExperimentStorage.journal without any flush: the record stays in the file object's buffer."""
-    self._journal.write(dumps(record) + "\n")
+    self._open_journal().write(dumps(record) + "\n")
     self.journal_records += 1
 
 
@@ -96,7 +96,7 @@ def persistence(setting: str) -> Iterator[None]:
     saved = (Controller._snapshot, ExperimentStorage.journal, ExperimentStorage.flush)
     try:
         if setting in ("no-snap", "lowest"):
-            Controller._snapshot = lambda self: None
+            Controller._snapshot = lambda self, force=False: None
         if setting == "lowest":
             ExperimentStorage.journal = _journal_buffered
             ExperimentStorage.flush = lambda self: None
