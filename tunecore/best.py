@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from tunecore.options import is_finite_number
+from tunecore.options import finite_float, is_finite_number
 
 T = TypeVar("T")
 
@@ -24,12 +24,30 @@ def score(value: Any, mode: str) -> float:
     real number — NaN, ±inf, a missing value (None), a string, a bool, a 0-d array or tensor (report
     ``tensor.item()``) — scores ``-inf``, the worst there is.
 
-    The one scoring rule of the first-party schedulers and searchers (ASHA, HyperBand, median, PBT, PB2,
-    evolution), so that a trial's odd value is ranked the same way everywhere.
+    The one scoring rule of the first-party schedulers, searchers and stoppers (ASHA, HyperBand, median, PBT,
+    PB2, evolution, experiment_plateau; the model-based searchers through :func:`observation`), so that a
+    trial's odd value is ranked the same way everywhere.
     """
     if not is_finite_number(value):
         return -math.inf
     return float(value) if mode == "max" else -float(value)
+
+
+def observation(result: dict[str, Any] | None, metrics: Sequence[str]) -> list[float] | None:
+    """The values of ``metrics`` in ``result`` as floats, for a model that learns from the numbers themselves
+    (Optuna, Hyperopt, scikit-optimize; a Pareto front); None when there is no result or any value is one that
+    :func:`score` ranks worst (NaN, ±inf, missing, not a number), which a model cannot take as a number: the
+    searcher tells it as a failed trial instead.
+    """
+    if not result:
+        return None
+    values: list[float] = []
+    for metric in metrics:
+        value = finite_float(result.get(metric))
+        if value is None:
+            return None
+        values.append(value)
+    return values
 
 
 def is_better(value: float, than: float | None, mode: str) -> bool:
@@ -59,4 +77,3 @@ def real_number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     return float(value)
-

@@ -15,7 +15,7 @@ import attrs
 
 from tunecore.components import ComponentSpec, component_spec
 from tunecore.errors import ConfigError
-from tunecore.options import is_finite_number
+from tunecore.options import check_seed, is_finite_number
 
 MODES = ("min", "max")
 DEFAULT_LOGGERS: tuple[str, ...] = ("json", "csv", "console")
@@ -121,8 +121,10 @@ class TuneConfig:
         self._check_metric_and_mode()
         if not (_is_int(self.num_samples) and (self.num_samples >= 1 or self.num_samples == -1)):
             raise _fail("TuneConfig", "num_samples", "a positive integer, or -1 for 'until stopped'", self.num_samples)
-        if self.seed is not None and not _is_int(self.seed):
-            raise _fail("TuneConfig", "seed", "an integer or None", self.seed)
+        try:  # the one seed rule of every component (what numpy, Optuna and scikit-learn accept)
+            object.__setattr__(self, "seed", check_seed(self.seed))
+        except ValueError as exc:
+            raise ConfigError(f"TuneConfig.{exc}") from None
         # Normalise every component to a ComponentSpec so that equivalent forms compare equal.
         for kind in ("searcher", "scheduler", "executor"):
             value, options = getattr(self, kind), getattr(self, f"{kind}_options")

@@ -220,7 +220,7 @@ def test_save_and_restore_give_the_same_decisions():
         ({"grace_period": -1}, "grace_period must be > 0"),
         ({"grace_period": 200}, "grace_period .* must be at most max_t"),
         ({"reduction_factor": 1}, "reduction_factor must be > 1"),
-        ({"brackets": 0}, "brackets must be an integer >= 1"),
+        ({"brackets": 0}, "brackets must be a positive integer"),
         ({"brackets": 5}, "brackets must be at most the number of rungs .4"),
         ({"stop_last_trials": "yes"}, "stop_last_trials must be true or false"),
         ({"mode": "maximize"}, 'mode must be "min" or "max"'),

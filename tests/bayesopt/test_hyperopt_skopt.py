@@ -80,7 +80,7 @@ def test_skopt_default_gp_is_seeded():
     [
         ({"base_estimator": "gp"}, "unknown base_estimator 'gp': use one of GP, RF, ET, GBRT"),
         ({"acq_func": "EIps"}, "unknown acq_func 'EIps'"),
-        ({"n_initial_points": 0}, "n_initial_points must be an integer >= 1"),
+        ({"n_initial_points": 0}, "n_initial_points must be a positive integer"),
         ({"optimizer_options": {"random_state": 1}}, r"optimizer_options \['random_state'\]: give these as"),
     ],
 )

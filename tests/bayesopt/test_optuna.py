@@ -55,7 +55,8 @@ def test_sampler_options_pass_through():
 
 
 def test_bad_sampler_options():
-    with pytest.raises(ValueError, match=r"unknown sampler 'tpf'\. Did you mean 'tpe'\?"):
+    message = r"unknown sampler 'tpf': use one of tpe, gp, cmaes, qmc, random, nsga2\. Did you mean 'tpe'\?"
+    with pytest.raises(ValueError, match=message):
         OptunaSearcher(sampler="tpf")
     with pytest.raises(ValueError, match="give the seed as the searcher's option seed"):
         OptunaSearcher(sampler_options={"seed": 1})
@@ -126,3 +127,30 @@ def test_optuna_logs_nothing_per_trial(caplog):
     drive(searcher, 2, value=lambda c: c["x"])
     assert not [r for r in caplog.records if r.levelno < logging.WARNING]
     assert optuna.logging.get_verbosity() == optuna.logging.INFO  # the user's setting is left as it was
+
+
+# --- issue 12, item 5: several objectives resolved by tunecore.options.check_objectives ----------------------
+
+
+def test_its_own_metrics_take_their_modes_from_the_experiment():
+    searcher = OptunaSearcher(metric="acc")
+    searcher.setup(SMALL, ["loss", "acc"], ["min", "max"], 0, -1)
+    assert (searcher.metrics, searcher.modes) == (["acc"], ["max"])
+    assert [d.name for d in searcher.study.directions] == ["MAXIMIZE"]
+    searcher = OptunaSearcher(metric=["acc", "loss"])
+    searcher.setup(SMALL, ["loss", "acc"], ["min", "max"], 0, -1)
+    assert (searcher.metrics, searcher.modes) == (["acc", "loss"], ["max", "min"])
+
+
+def test_metric_and_mode_lists_are_checked_when_built_and_must_pair_up():
+    with pytest.raises(ValueError, match=r"metric must be a result field name or a non-empty list of them, got \[\]"):
+        OptunaSearcher(metric=[])
+    with pytest.raises(ValueError, match=r"mode must be \"min\", \"max\" or a list of them, got \['min', 'best'\]"):
+        OptunaSearcher(mode=["min", "best"])
+    with pytest.raises(ValueError, match=r"the optuna searcher needs one mode per metric, got \['loss', 'acc'\] and"):
+        OptunaSearcher(metric=["loss", "acc"], mode=["min"]).setup(SMALL, None, None, 0, -1)
+
+
+def test_prune_stopped_must_be_true_or_false():
+    with pytest.raises(ValueError, match="prune_stopped must be true or false, got 'yes'"):
+        OptunaSearcher(prune_stopped="yes")

@@ -136,7 +136,7 @@ def test_bad_options_fail_when_built(name):
         make(name, points_to_evaluate=[{"x": 1.0}], evaluated_rewards=[1.0, 2.0])
     with pytest.raises(ValueError, match="evaluated_rewards needs points_to_evaluate"):
         make(name, evaluated_rewards=[1.0])
-    with pytest.raises(ValueError, match="mode must be 'min', 'max'"):
+    with pytest.raises(ValueError, match='mode must be "min"'):
         make(name, mode="minimise")
     with pytest.raises(ValueError, match="seed must be an integer"):
         make(name, seed="1")
@@ -144,7 +144,7 @@ def test_bad_options_fail_when_built(name):
 
 def test_metric_and_mode_from_setup_or_options(name):
     searcher = make(name)
-    with pytest.raises(tunecore.ConfigError, match=f"searcher '{name}' needs a metric and a mode"):
+    with pytest.raises(ValueError, match=f"the {name} searcher needs .* and its mode, got neither"):
         searcher.setup(SPACE, None, None, 0, -1)
     searcher = make(name, metric="acc", mode="max")
     searcher.setup(SPACE, "loss", "min", 0, -1)  # the searcher's own options win
@@ -192,8 +192,8 @@ def test_several_metrics_only_for_optuna(name):
         return
     with pytest.raises(ValueError, match=f"the {name} searcher takes one metric.*'metric' option.*'optuna'"):
         searcher.setup(SPACE, ["loss", "time"], ["min", "max"], 0, -1)
-    with pytest.raises(tunecore.ConfigError, match=f"searcher '{name}' optimises a single metric.*'optuna'"):
-        make(name, metric=["loss", "time"], mode=["min", "max"]).setup(SPACE, None, None, 0, -1)
+    with pytest.raises(ValueError, match=r"metric must be one result field name, got \['loss', 'time'\].*'optuna'"):
+        make(name, metric=["loss", "time"], mode=["min", "max"])  # refused when built
     searcher = make(name, metric="time")  # its own metric picks one of the experiment's, and that metric's mode
     searcher.setup(SPACE, ["loss", "time"], ["min", "max"], 0, -1)
     assert (searcher.metrics, searcher.modes) == (["time"], ["max"])
@@ -203,3 +203,41 @@ def test_space_without_parameters(name):
     searcher = make(name)
     searcher.setup({"a": 1, "b": tunecore.choice(["only"])}, "loss", "min", 0, -1)
     assert drive(searcher, 2, value=lambda c: 1.0) == [{"a": 1, "b": "only"}] * 2
+
+
+# --- issue 12, item 5: objectives, seeds and options through tunecore.options and tunecore.best --------------
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, True, "1"])
+def test_a_seed_outside_the_one_rule_is_refused_when_built(name, seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0 and 2\*\*32 - 1 \(or None\)"):
+        make(name, seed=seed)
+
+
+def test_the_largest_seed_and_numpy_seeds_work(name):
+    import numpy as np
+
+    searcher = make(name, seed=np.int64(2**32 - 1))
+    searcher.setup(SPACE, "loss", "min", None, -1)
+    assert searcher.seed == 2**32 - 1 and type(searcher.seed) is int
+    assert len(drive(searcher, 3)) == 3
+
+
+def test_a_missing_metric_or_mode_says_where_to_set_them(name):
+    what = r"a metric \(or several\) to optimise" if name == "optuna" else "one metric to rank trials"
+    message = rf"^the {name} searcher needs {what} and its mode, got neither: set TuneConfig"
+    with pytest.raises(ValueError, match=message):
+        make(name).setup(SPACE, None, None, 0, -1)
+    with pytest.raises(ValueError, match=rf'^the {name} searcher needs mode "min" or "max", got None: give it its own'):
+        make(name, metric="loss").setup(SPACE, None, None, 0, -1)
+
+
+def test_odd_metric_values_are_no_observation(name):
+    """The one rule (tunecore.best): NaN, ±inf, bools, strings and missing values are never told as numbers."""
+    import numpy as np
+
+    searcher = make(name)
+    searcher.setup({"x": tunecore.uniform(0, 1)}, "loss", "min", 0, -1)
+    for value in (float("inf"), float("nan"), True, "0.5", None):
+        assert searcher._objective({"loss": value}) is None
+    assert searcher._objective({"loss": np.float32(0.25)}) == [0.25]

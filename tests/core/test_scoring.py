@@ -47,3 +47,15 @@ def test_asha_ranks_an_ended_trials_odd_final_value_like_any_other():
     for value in (float("nan"), None, "n/a", 0.5):
         assert asha.can_rank({"loss": value, "training_iteration": 1})
     assert not asha.can_rank({"training_iteration": 1}) and not asha.can_rank({"loss": 0.5})
+
+
+def test_an_observation_is_every_metric_as_a_finite_float_or_none():
+    """What a model-based searcher (and the Pareto front) is told: the same rule as score()."""
+    np = pytest.importorskip("numpy")
+    from tunecore.best import observation
+
+    assert observation({"loss": np.float32(0.5), "acc": 2}, ["loss", "acc"]) == [0.5, 2.0]
+    for value in ODD:
+        assert observation({"loss": 0.5, "acc": value}, ["loss", "acc"]) is None
+        assert (observation({"acc": value}, ["acc"]) is None) == (score(value, "max") == -math.inf)
+    assert observation(None, ["loss"]) is None and observation({}, ["loss"]) is None

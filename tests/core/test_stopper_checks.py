@@ -118,3 +118,41 @@ def test_a_nested_stop_key_matches_a_nested_result(tmp_path):
 def test_the_stop_key_error_reaches_fit_with_the_local_executor(tmp_path):
     with pytest.raises(tunecore.TuneError, match="'info/stp'"):
         fit(tmp_path, executor="local", stop={"info/stp": 3})
+
+
+# --- issue 12, item 5: the metric stoppers resolve their metric with tunecore.options.check_objective ---------
+
+
+@pytest.mark.parametrize("factory, options, name", [
+    (ThresholdStopper, {"value": 1.0}, "threshold"),
+    (PlateauStopper, {}, "plateau"),
+    (ExperimentPlateauStopper, {}, "experiment_plateau"),
+])  # fmt: skip
+def test_a_metric_stopper_without_a_metric_says_where_to_set_one(factory, options, name):
+    message = rf"^the {name} stopper needs one metric to watch, got None: set TuneConfig\(metric=...\) or its own"
+    with pytest.raises(ValueError, match=message):
+        factory(**options).setup(None, None)
+
+
+def test_metric_stoppers_take_a_default_mode_when_nothing_sets_one():
+    threshold, plateau = ThresholdStopper(1.0, metric="acc"), PlateauStopper(metric="loss")
+    threshold.setup(None, None)
+    plateau.setup(None, None)
+    assert (threshold.op, plateau.mode) == (">=", "min")
+    threshold.setup("loss", "min")
+    assert (threshold.metric, threshold.op) == ("acc", "<=")
+
+
+def test_stopper_options_take_numpy_integers_and_refuse_unknown_operators():
+    np = pytest.importorskip("numpy")
+    assert MaxIterStopper(np.int64(3)).max_iter == 3
+    with pytest.raises(ValueError, match=r"unknown op '>': use one of >=, <=\. Did you mean '>='\?"):
+        ThresholdStopper(1.0, op=">")
+
+
+def test_experiment_plateau_scores_with_the_one_rule():
+    stopper = ExperimentPlateauStopper(metric="acc", mode="max", top=2, std=0.0)
+    stopper.setup(None, None)
+    for trial_id, value in (("t1", 0.5), ("t2", float("nan")), ("t2", True), ("t2", 0.5)):
+        stopper.should_stop(trial_id, {"acc": value})
+    assert stopper._top == {"t1": 0.5, "t2": 0.5} and stopper.stop_all()

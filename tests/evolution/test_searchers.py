@@ -196,9 +196,9 @@ def test_metric_and_mode_from_options_or_setup_else_a_clear_error(cls):
     searcher = cls(metric="acc", mode="max")
     searcher.setup(SPACE, None, None, 0, 1)
     assert (searcher.metric, searcher.mode) == ("acc", "max")
-    with pytest.raises(ValueError, match=f"{cls.name} needs a metric and mode to optimise"):
+    with pytest.raises(ValueError, match=f"the {cls.name} searcher needs one metric to rank trials and its mode"):
         cls().setup(SPACE, None, None, 0, 1)
-    with pytest.raises(ValueError, match="needs a mode"):
+    with pytest.raises(ValueError, match='needs mode "min" or "max", got None'):
         cls(metric="acc").setup(SPACE, None, None, 0, 1)
     with pytest.raises(ValueError, match=f"the {cls.name} searcher takes one metric.*'optuna'"):
         cls().setup(SPACE, ["a", "b"], ["min", "max"], 0, 1)
@@ -211,13 +211,13 @@ def test_metric_and_mode_from_options_or_setup_else_a_clear_error(cls):
     ("cls", "options", "message"),
     [
         (EvolutionSearcher, {"population_size": 1}, "population_size must be an integer >= 2, got 1"),
-        (EvolutionSearcher, {"tournament_size": 0}, "tournament_size must be an integer >= 1, got 0"),
+        (EvolutionSearcher, {"tournament_size": 0}, "tournament_size must be a positive integer, got 0"),
         (EvolutionSearcher, {"crossover_rate": 1.5}, "crossover_rate must be a number between 0 and 1"),
         (EvolutionSearcher, {"mutation_rate": -0.1}, "mutation_rate must be a number between 0 and 1"),
         (EvolutionSearcher, {"elitism": 20}, "elitism must be an integer between 0 and 19"),
-        (EvolutionSearcher, {"mutation_scale": 0}, "mutation_scale must be a number > 0"),
-        (RegularizedEvolutionSearcher, {"sample_size": 0}, "sample_size must be an integer >= 1, got 0"),
-        (RegularizedEvolutionSearcher, {"mode": "maximise"}, "mode must be 'min' or 'max'"),
+        (EvolutionSearcher, {"mutation_scale": 0}, "mutation_scale must be > 0, got 0"),
+        (RegularizedEvolutionSearcher, {"sample_size": 0}, "sample_size must be a positive integer, got 0"),
+        (RegularizedEvolutionSearcher, {"mode": "maximise"}, 'mode must be "min" or "max"'),
         (RegularizedEvolutionSearcher, {"points_to_evaluate": {"lr": 1}}, "points_to_evaluate must be a list"),
     ],
 )
@@ -232,3 +232,32 @@ def test_gene_values_are_copies_independent_of_the_returned_config():
     config["c"]["k"].append(99)  # a trainable changing its config does not change the population
     searcher.on_trial_complete("t0", {"loss": 0.0})
     assert get_path(searcher.population[0].genome, ("c",)) in ({"k": [1]}, {"k": [2]})
+
+
+# --- issue 12, item 5: the shared option checks, the seed rule and the metric resolution ----------------------
+
+
+@pytest.mark.parametrize("cls", SEARCHERS)
+@pytest.mark.parametrize("seed", [-1, 2**32, True, 1.5])
+def test_a_seed_outside_the_one_rule_is_refused_when_built(cls, seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0 and 2\*\*32 - 1 \(or None\)"):
+        cls(seed=seed)
+
+
+@pytest.mark.parametrize("cls", SEARCHERS)
+def test_numpy_integers_are_integers_and_an_infinite_scale_is_refused(cls):
+    searcher = cls(population_size=np.int64(4), seed=np.int64(3))
+    assert searcher.population_size == 4 and type(searcher.population_size) is int
+    with pytest.raises(ValueError, match=r"mutation_scale must be a finite number, got inf"):
+        cls(mutation_scale=math.inf)
+    with pytest.raises(ValueError, match=r"metric must be a result field name \(a non-empty string\), got 3"):
+        cls(metric=3)
+    with pytest.raises(ValueError, match=r"metric must be one result field name, got \['a', 'b'\].*'optuna'"):
+        cls(metric=["a", "b"])
+
+
+@pytest.mark.parametrize("cls", SEARCHERS)
+def test_a_missing_metric_says_where_to_set_it(cls):
+    message = rf"^the {cls.name} searcher needs one metric to rank trials and its mode, got neither: set TuneConfig"
+    with pytest.raises(ValueError, match=message):
+        cls().setup(SPACE, None, None, 0, 1)

@@ -125,7 +125,7 @@ def test_grid_search_and_missing_metric_are_clear_errors(tmp_path):
     space = {"x": tunecore.uniform(0, 1), "layers": tunecore.grid_search([1, 2])}
     with pytest.raises(tunecore.SpaceError, match=r"'layers'.*write choice\(\[1, 2\]\) instead"):
         tuner(quadratic, tmp_path / "grid", "evolution", space=space).fit()
-    with pytest.raises(ValueError, match="regularized_evolution needs a metric and mode"):
+    with pytest.raises(ValueError, match="the regularized_evolution searcher needs one metric to rank trials and"):
         tuner(quadratic, tmp_path / "metric", "regularized_evolution", metric=None, mode=None).fit()
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 import warnings
 from typing import Any
 
 import attrs
 
-from tunecore.options import metric_names
+from tunecore.best import real_number
+from tunecore.options import check_bool, check_int, metric_names
 from tunecore.protocols import FINISHED, Finished, Searcher
 
 TRIAL_INDEX = "__trial_index__"
@@ -25,12 +25,6 @@ TRIAL_INDEX = "__trial_index__"
 def _check_searcher(searcher: Any) -> None:
     if isinstance(searcher, type) or not callable(getattr(searcher, "suggest", None)):
         raise ValueError(f"searcher must be a searcher instance (with a suggest method), got {searcher!r}")
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 class ConcurrencyLimiter(Searcher):
@@ -47,8 +41,8 @@ class ConcurrencyLimiter(Searcher):
     def __init__(self, searcher: Searcher, max_concurrent: int, batch: bool = False) -> None:
         _check_searcher(searcher)
         self.searcher = searcher
-        self.max_concurrent = _positive_int("max_concurrent", max_concurrent)
-        self.batch = bool(batch)
+        self.max_concurrent = check_int("max_concurrent", max_concurrent, minimum=1)
+        self.batch = check_bool("batch", batch)
         self._live: set[str] = set()
         self._done: dict[str, tuple[dict[str, Any] | None, bool]] = {}
         self._declined = False
@@ -149,8 +143,8 @@ class Repeater(Searcher):
     def __init__(self, searcher: Searcher, repeat: int, set_index: bool = True) -> None:
         _check_searcher(searcher)
         self.searcher = searcher
-        self.repeat = _positive_int("repeat", repeat)
-        self.set_index = bool(set_index)
+        self.repeat = check_int("repeat", repeat, minimum=1)
+        self.set_index = check_bool("set_index", set_index)
         self._groups: dict[str, _Group] = {}
         self._group_of: dict[str, str] = {}
         self._current: str | None = None
@@ -240,11 +234,10 @@ class Repeater(Searcher):
 
 
 def _number(value: Any) -> float | None:
-    """The value as a float, or None for missing, non-numeric and NaN values."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
+    """The value as a float (:func:`tunecore.best.real_number`: ±inf too), or None for missing, non-numeric
+    and NaN values."""
+    number = real_number(value)
+    return None if number is None or math.isnan(number) else number
 
 
 def _copy(config: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunecore.options import check_points
 from tunecore.protocols import FINISHED, Finished, Searcher
 from tunecore.space import grid_points, point_values, points_within, sample_config, walk_space
 
@@ -20,11 +21,7 @@ class RandomSearcher(Searcher):
     """
 
     def __init__(self, points_to_evaluate: list[dict[str, Any]] | None = None) -> None:
-        if points_to_evaluate is not None and not (
-            isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
-        ):
-            raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
-        self.points_to_evaluate = list(points_to_evaluate or [])
+        self.points_to_evaluate = check_points(points_to_evaluate)
         self._points: list[dict[str, Any]] = []
         self._count = 0
         self._total = -1

@@ -1,44 +1,48 @@
-"""Built-in stoppers: max_iter, threshold, plateau, experiment_plateau, timeout."""
+"""Built-in stoppers: max_iter, threshold, plateau, experiment_plateau, timeout.
+
+``RunConfig.stop``'s dict and function forms live in the core, :mod:`tunecore.stopping`; ``DictStopper`` and
+``FunctionStopper`` are re-exported here for compatibility.
+"""
 
 from __future__ import annotations
 
-import inspect
 import math
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
-from tunecore.errors import ConfigError
-from tunecore.formatting import flatten_dict, result_field
+from tunecore.best import score
 from tunecore.options import (
+    check_choice,
     check_int,
     check_mode,
     check_number,
-    check_single_metric,
+    check_objective,
     check_text,
     finite_float,
 )
 from tunecore.protocols import Stopper
-from tunecore.suggest import did_you_mean, listing
+from tunecore.stopping import DictStopper, FunctionStopper
+
+__all__ = [
+    "DictStopper",
+    "ExperimentPlateauStopper",
+    "FunctionStopper",
+    "MaxIterStopper",
+    "PlateauStopper",
+    "ThresholdStopper",
+    "TimeoutStopper",
+]
 
 _OPERATORS = (">=", "<=")
-
-
-def _require_metric(component: str, metric: str | None) -> str:
-    if not metric:
-        raise ValueError(f"the {component} stopper needs a metric: set its 'metric' option or TuneConfig(metric=...)")
-    return metric
 
 
 class MaxIterStopper(Stopper):
     """Stop each trial after ``max_iter`` training iterations."""
 
     def __init__(self, max_iter: int) -> None:
-        if not isinstance(max_iter, int) or isinstance(max_iter, bool) or max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-        self.max_iter = max_iter
+        self.max_iter = check_int("max_iter", max_iter, minimum=1)
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True once the trial reached ``max_iter`` iterations."""
@@ -50,18 +54,21 @@ class ThresholdStopper(Stopper):
 
     metric: str
     """The metric watched (set by :meth:`setup`)."""
+    mode: str
+    """``"min"`` or ``"max"`` (set by :meth:`setup`)."""
 
     def __init__(self, value: float, metric: str | None = None, op: str | None = None) -> None:
-        if op is not None and op not in _OPERATORS:
-            raise ValueError(f"op must be '>=' or '<=', got {op!r}")
+        if op is not None:
+            check_choice("op", op, _OPERATORS)
         self.value = check_number("value", value, minimum=-math.inf, strict=False)
         self._metric_option, self._op_option = check_text("metric", metric, optional=True), op
         self.op = op
 
     def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
-        """Take the experiment's metric and, from its mode, the comparison when not given."""
-        metric, self.mode = check_single_metric("the threshold stopper", metric, mode, own_metric=self._metric_option)
-        self.metric = _require_metric("threshold", metric)
+        """Take the experiment's metric and, from its mode, the comparison when not given (``>=`` without one)."""
+        self.metric, self.mode = check_objective(
+            "the threshold stopper", metric, mode, own_metric=self._metric_option, default_mode="max", purpose="watch"
+        )
         self.op = self._op_option or ("<=" if self.mode == "min" else ">=")
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
@@ -72,73 +79,13 @@ class ThresholdStopper(Stopper):
         return value >= self.value if self.op == ">=" else value <= self.value
 
 
-class DictStopper(Stopper):
-    """Ray Tune's ``stop={"metric": value}``: stop a trial once any named field reaches its value (>=).
-
-    Every result must have every field (nested results match ``"a/b"`` keys, as in Ray): a field a result
-    lacks, a typo say, is an error that lists the fields the result has.
-    """
-
-    def __init__(self, criteria: dict[str, float]) -> None:
-        for key, value in criteria.items():
-            check_text("a RunConfig.stop key", key)
-            if finite_float(value) is None:
-                raise ValueError(f"stop criterion {key!r} must be a finite number, got {value!r}")
-        self.criteria = dict(criteria)
-
-    def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
-        """True when any field of ``criteria`` is at or above its value; ConfigError when a field is missing."""
-        stop = False
-        for key, limit in self.criteria.items():
-            value = result_field(result, key, _MISSING)
-            if value is _MISSING:
-                fields = flatten_dict(result)
-                raise ConfigError(
-                    f"RunConfig.stop has {key!r}, which is not in the result of trial {trial_id};"
-                    f" it has: {listing(fields)}.{did_you_mean(key, fields)}"
-                    " Stop on a field every result reports (a nested field as 'outer/inner')."
-                )
-            value = finite_float(value)
-            stop = stop or (value is not None and value >= limit)
-        return stop
-
-
-_MISSING = object()
-
-
-
-
-class FunctionStopper(Stopper):
-    """Ray Tune's ``stop=function``: stop a trial when ``func(trial_id, result)`` returns True."""
-
-    def __init__(self, func: Callable[[str, dict[str, Any]], bool]) -> None:
-        if not callable(func):
-            raise ValueError(f"a stop function must be callable, got {type(func).__name__}")
-        try:
-            signature = inspect.signature(func)
-        except (TypeError, ValueError):  # no signature to read (some builtins): trust it
-            signature = None
-        if signature is not None:
-            try:
-                signature.bind("t00001", {})
-            except TypeError:
-                name = getattr(func, "__qualname__", type(func).__name__)
-                raise ValueError(
-                    f"a stop function must take (trial_id, result), but {name}{signature} does not:"
-                    " write def stop(trial_id, result): ... returning True to stop the trial"
-                ) from None
-        self.func = func
-
-    def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
-        """What the function says."""
-        return bool(self.func(trial_id, result))
-
-
 class PlateauStopper(Stopper):
     """Stop a trial whose metric has stopped changing: the std of its last results is below ``std``."""
 
     metric: str
     """The metric watched (set by :meth:`setup`)."""
+    mode: str
+    """``"min"`` or ``"max"`` (set by :meth:`setup`)."""
 
     def __init__(
         self,
@@ -161,10 +108,15 @@ class PlateauStopper(Stopper):
 
     def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
-        metric, mode = check_single_metric(
-            "the plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        self.metric, self.mode = check_objective(
+            "the plateau stopper",
+            metric,
+            mode,
+            own_metric=self._metric_option,
+            own_mode=self._mode_option,
+            default_mode="min",
+            purpose="watch",
         )
-        self.metric, self.mode = _require_metric("plateau", metric), mode or "min"
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """True when the last ``num_results`` values vary less than ``std`` (after the grace period)."""
@@ -201,6 +153,8 @@ class ExperimentPlateauStopper(Stopper):
 
     metric: str
     """The metric watched (set by :meth:`setup`)."""
+    mode: str
+    """``"min"`` or ``"max"`` (set by :meth:`setup`)."""
 
     def __init__(
         self,
@@ -220,16 +174,21 @@ class ExperimentPlateauStopper(Stopper):
 
     def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Take the experiment's metric and mode unless given as options."""
-        metric, mode = check_single_metric(
-            "the experiment_plateau stopper", metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+        self.metric, self.mode = check_objective(
+            "the experiment_plateau stopper",
+            metric,
+            mode,
+            own_metric=self._metric_option,
+            own_mode=self._mode_option,
+            default_mode="min",
+            purpose="watch",
         )
-        self.metric, self.mode = _require_metric("experiment_plateau", metric), mode or "min"
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:
         """Track each trial's best value (never stops a single trial)."""
-        value = finite_float(result.get(self.metric))
-        if value is not None:
-            self._record(trial_id, -value if self.mode == "min" else value)
+        value = score(result.get(self.metric), self.mode)  # -inf for NaN, ±inf, non-numbers: never recorded
+        if value != -math.inf:
+            self._record(trial_id, value)
         plateaued = len(self._top) >= self.top and statistics.pstdev(self._top.values()) <= self.std
         self._flat_results = self._flat_results + 1 if plateaued else 0
         return False

@@ -7,7 +7,7 @@ from typing import Any, TypeGuard
 
 import tunecore
 from tunecore.best import score
-from tunecore.options import check_mode, check_objective, check_text
+from tunecore.options import check_metric, check_mode, check_objective, check_text
 
 
 class MetricScheduler(tunecore.Scheduler):
@@ -23,7 +23,7 @@ class MetricScheduler(tunecore.Scheduler):
     def __init__(self, time_attr: str, metric: str | None, mode: str | None) -> None:
         check_text("time_attr", time_attr)  # raises unless a non-empty string (never returns None here)
         self.time_attr: str = time_attr
-        self._metric_option = check_text("metric", metric, optional=True)
+        self._metric_option = check_metric(metric)
         self._mode_option = check_mode(mode)
         self.metric, self.mode = self._metric_option, self._mode_option
 

@@ -8,19 +8,29 @@ terms of library values: :class:`~tune_bayesopt.values.ValueMap` turns them into
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 from typing import Any, ClassVar
 
 from tune_bayesopt.configs import Builder, config_builder
 from tune_bayesopt.values import ValueMap
-from tunecore.errors import ConfigError
-from tunecore.options import check_single_metric
+from tunecore.best import observation
+from tunecore.options import (
+    check_metric,
+    check_metrics,
+    check_mode,
+    check_modes,
+    check_objective,
+    check_objectives,
+    check_points,
+    check_seed,
+    is_finite_number,
+)
 from tunecore.protocols import FINISHED, Finished, Searcher
 from tunecore.space import Parameter, flatten, point_values, points_within, sample_config, walk_space
 
 Values = dict[str, Any]
 """Library values by parameter name."""
+
+_MULTI_OBJECTIVE = "; for several metrics, use the 'optuna' searcher"
 
 
 class LibrarySearcher(Searcher):
@@ -40,24 +50,22 @@ class LibrarySearcher(Searcher):
         points_to_evaluate: list[dict[str, Any]] | None = None,
         evaluated_rewards: list[Any] | None = None,
     ) -> None:
-        _check_metric_and_mode(metric, mode)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"seed must be an integer or None, got {seed!r}")
-        if points_to_evaluate is not None and not (
-            isinstance(points_to_evaluate, list | tuple) and all(isinstance(p, dict) for p in points_to_evaluate)
-        ):
-            raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
+        self._metric_option: str | list[str] | None
+        self._mode_option: str | list[str] | None
+        if self.multi_objective:
+            self._metric_option, self._mode_option = check_metrics(metric), check_modes(mode)
+        else:
+            self._metric_option, self._mode_option = check_metric(metric, hint=_MULTI_OBJECTIVE), check_mode(mode)
+        self._seed_option = check_seed(seed)
+        self._points = check_points(points_to_evaluate)
         if evaluated_rewards is not None:
             if points_to_evaluate is None or not isinstance(evaluated_rewards, list | tuple):
                 raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
-            if len(evaluated_rewards) != len(points_to_evaluate):
+            if len(evaluated_rewards) != len(self._points):
                 raise ValueError(
-                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(points_to_evaluate)}"
+                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(self._points)}"
                     " points_to_evaluate: give one reward per point"
                 )
-        self._metric_option, self._mode_option = metric, mode
-        self._seed_option = None if seed is None else int(seed)
-        self._points = list(points_to_evaluate or [])
         self._rewards = None if evaluated_rewards is None else list(evaluated_rewards)
         self.metrics: list[str] = []
         """The metrics optimised (one unless multi-objective)."""
@@ -86,21 +94,25 @@ class LibrarySearcher(Searcher):
         num_samples: int = 1,
     ) -> None:
         """Convert the space, prepare the library and tell it the ``evaluated_rewards`` (warm start)."""
+        component = f"the {self.searcher_name} searcher"
         if self.multi_objective:
-            metric = self._metric_option if self._metric_option is not None else metric
-            mode = self._mode_option if self._mode_option is not None else mode
+            self.metrics, self.modes = check_objectives(
+                component, metric, mode, own_metric=self._metric_option, own_mode=self._mode_option
+            )
         else:
-            hint = "; for several metrics, use the 'optuna' searcher"
-            metric, mode = check_single_metric(
-                f"the {self.searcher_name} searcher",
+            one = check_objective(
+                component,
                 metric,
                 mode,
-                own_metric=self._metric_option,  # type: ignore[arg-type]
-                own_mode=self._mode_option,  # type: ignore[arg-type]
-                hint=hint,
+                own_metric=self._metric_option,
+                own_mode=self._mode_option,
+                hint=_MULTI_OBJECTIVE,
             )
-        self.metrics, self.modes = self._metrics_and_modes(metric, mode)
-        super().setup(space, metric, mode, seed, num_samples)  # type: ignore[arg-type]
+            self.metrics, self.modes = [one[0]], [one[1]]
+        if len(self.metrics) == 1:
+            super().setup(space, self.metrics[0], self.modes[0], seed, num_samples)
+        else:  # Searcher.setup types metric and mode as one name, but a multi-objective experiment has lists
+            super().setup(space, self.metrics, self.modes, seed, num_samples)  # type: ignore[arg-type]
         import numpy as np
 
         self.seed = self._seed_option if self._seed_option is not None else seed
@@ -232,25 +244,6 @@ class LibrarySearcher(Searcher):
     def _config(self, values: Values) -> dict[str, Any]:
         return self._build({name: m.to_config(values.get(name)) for name, m in self.maps.items()})
 
-    def _metrics_and_modes(self, metric: Any, mode: Any) -> tuple[list[str], list[str]]:
-        name = self.searcher_name
-        if metric is None or mode is None:
-            raise ConfigError(
-                f"searcher '{name}' needs a metric and a mode to optimise: set TuneConfig(metric=..., mode=...)"
-                f" or the searcher's options metric and mode (got metric={metric!r}, mode={mode!r})"
-            )
-        _check_metric_and_mode(metric, mode)
-        metrics = list(metric) if isinstance(metric, list | tuple) else [metric]
-        modes = list(mode) if isinstance(mode, list | tuple) else [mode]
-        if len(metrics) != len(modes) or isinstance(metric, list | tuple) != isinstance(mode, list | tuple):
-            raise ConfigError(f"searcher '{name}': give one mode per metric, got metric={metric!r}, mode={mode!r}")
-        if len(metrics) > 1 and not self.multi_objective:
-            raise ConfigError(
-                f"searcher '{name}' optimises a single metric, got {metrics!r}: use the 'optuna' searcher"
-                " (sampler 'tpe', 'nsga2', 'gp', 'random' or 'qmc') for several metrics"
-            )
-        return metrics, modes
-
     def _check_point(self, index: int, point: dict[str, Any]) -> dict[str, Any]:
         point = point_values(self._space, point, f"points_to_evaluate[{index}]")
         for name, value in point.items():
@@ -262,28 +255,11 @@ class LibrarySearcher(Searcher):
 
     def _reward(self, index: int, reward: Any) -> list[float]:
         values = list(reward) if isinstance(reward, list | tuple) else [reward]
-        if len(values) != len(self.metrics) or not all(_finite(v) for v in values):
+        if len(values) != len(self.metrics) or not all(is_finite_number(v) for v in values):
             expected = "a finite number" if len(self.metrics) == 1 else f"a list of {len(self.metrics)} finite numbers"
             raise ValueError(f"evaluated_rewards[{index}] must be {expected} (one per metric), got {reward!r}")
         return [float(v) for v in values]
 
     def _objective(self, result: dict[str, Any] | None) -> list[float] | None:
-        if not result:
-            return None
-        values = [result.get(metric) for metric in self.metrics]
-        if not all(_finite(v) for v in values):
-            return None
-        return [float(v) for v in values]  # type: ignore[arg-type]
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_metric_and_mode(metric: Any, mode: Any) -> None:
-    metrics = metric if isinstance(metric, list | tuple) else [metric]
-    modes = mode if isinstance(mode, list | tuple) else [mode]
-    if not all(m is None or (isinstance(m, str) and m) for m in metrics):
-        raise ValueError(f"metric must be a result field name or a list of them, got {metric!r}")
-    if not all(m is None or m in ("min", "max") for m in modes):
-        raise ValueError(f"mode must be 'min', 'max' or a list of them, got {mode!r}")
+        """The metric values to tell the library: :func:`tunecore.best.observation` (None: told as failed)."""
+        return observation(result, self.metrics)

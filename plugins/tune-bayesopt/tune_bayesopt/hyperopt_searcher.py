@@ -8,6 +8,7 @@ from typing import Any
 from tune_bayesopt.base import LibrarySearcher, Values
 from tune_bayesopt.hyperopt_space import hyperopt_space
 from tune_bayesopt.values import ValueMap
+from tunecore.options import check_choice, check_fraction, check_int
 from tunecore.space import Parameter
 
 ALGOS = ("tpe", "anneal", "rand")
@@ -47,15 +48,9 @@ class HyperoptSearcher(LibrarySearcher):
             points_to_evaluate=points_to_evaluate,
             evaluated_rewards=evaluated_rewards,
         )
-        if algo not in ALGOS:
-            raise ValueError(f"unknown algo {algo!r}: use one of {', '.join(ALGOS)}")
-        if isinstance(n_initial_points, bool) or not isinstance(n_initial_points, int) or n_initial_points < 0:
-            raise ValueError(f"n_initial_points must be an integer >= 0, got {n_initial_points!r}")
-        if isinstance(gamma, bool) or not isinstance(gamma, int | float) or not 0 < gamma < 1:
-            raise ValueError(f"gamma must be a number between 0 and 1 (the fraction of good trials), got {gamma!r}")
-        self.algo = algo
-        self.n_initial_points = n_initial_points
-        self.gamma = float(gamma)
+        self.algo = check_choice("algo", algo, ALGOS)
+        self.n_initial_points = check_int("n_initial_points", n_initial_points, minimum=0)
+        self.gamma = check_fraction("gamma", gamma, exclusive=True)
         self.space: dict[str, Any] = {}
         """The Hyperopt space: ``{name: hp expression}``."""
         self.trials: Any = None

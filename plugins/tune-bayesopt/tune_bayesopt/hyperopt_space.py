@@ -27,15 +27,16 @@ def hyperopt_space(
         if m.form == "float" and m.normal:
             space[m.name] = hp.normal(m.name, m.mean, m.sd)
         elif m.form == "float" and m.log:
-            space[m.name] = hp.loguniform(m.name, math.log(m.low), math.log(m.high))  # type: ignore[arg-type]
+            space[m.name] = hp.loguniform(m.name, *map(math.log, m.bounds))
         elif m.form == "float":
-            space[m.name] = hp.uniform(m.name, m.low, m.high)
+            space[m.name] = hp.uniform(m.name, *m.bounds)
         elif m.form == "steps" and m.normal:
             space[m.name] = hp.qnormal(m.name, m.mean, m.sd, 1)
         elif m.form == "steps" and m.log:
-            space[m.name] = hp.qloguniform(m.name, math.log(m.low), math.log(m.high), 1)  # type: ignore[arg-type]
+            space[m.name] = hp.qloguniform(m.name, *map(math.log, m.bounds), 1)
         elif m.form == "steps":
-            space[m.name] = hp.quniform(m.name, m.low - 0.5, m.high + 0.5, 1)  # type: ignore[operator]
+            low, high = m.bounds
+            space[m.name] = hp.quniform(m.name, low - 0.5, high + 0.5, 1)
         elif m.form == "index":
             space[m.name] = hp.choice(m.name, list(range(len(m.categories))))
     return maps, space

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib.util
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -14,6 +13,7 @@ from tune_bayesopt.base import LibrarySearcher, Values
 from tune_bayesopt.optuna_space import optuna_space
 from tune_bayesopt.values import ValueMap
 from tunecore.errors import ConfigError
+from tunecore.options import check_bool, check_choice, check_dict
 from tunecore.space import Parameter
 
 SAMPLERS: dict[str, str] = {
@@ -71,17 +71,11 @@ class OptunaSearcher(LibrarySearcher):
             points_to_evaluate=points_to_evaluate,
             evaluated_rewards=evaluated_rewards,
         )
-        if sampler not in SAMPLERS:
-            close = difflib.get_close_matches(str(sampler), SAMPLERS, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise ValueError(f"unknown sampler {sampler!r}.{hint} Samplers: {', '.join(SAMPLERS)}")
-        if sampler_options is not None and not isinstance(sampler_options, dict):
-            raise ValueError(f"sampler_options must be a dict of the sampler's options, got {sampler_options!r}")
-        if sampler_options and "seed" in sampler_options:
+        self.sampler_name = check_choice("sampler", sampler, tuple(SAMPLERS))
+        self.sampler_options = check_dict("sampler_options", sampler_options)
+        if "seed" in self.sampler_options:
             raise ValueError("give the seed as the searcher's option seed, not in sampler_options")
-        self.sampler_name = sampler
-        self.sampler_options = dict(sampler_options or {})
-        self.prune_stopped = bool(prune_stopped)
+        self.prune_stopped = check_bool("prune_stopped", prune_stopped)
         self.distributions: dict[str, Any] = {}
         """The Optuna distribution of each searched parameter."""
         self.study: Any = None

@@ -22,9 +22,10 @@ def optuna_space(parameters: list[Parameter], searcher: str = "optuna") -> tuple
     for parameter in parameters:
         m = maps[parameter.name] = value_map(parameter, searcher, normal=False)
         if m.form == "float":
-            distributions[m.name] = FloatDistribution(m.low, m.high, log=m.log)  # type: ignore[arg-type]
+            distributions[m.name] = FloatDistribution(*m.bounds, log=m.log)
         elif m.form == "steps":
-            distributions[m.name] = IntDistribution(int(m.low), int(m.high), log=m.log)  # type: ignore[arg-type]
+            low, high = m.bounds
+            distributions[m.name] = IntDistribution(int(low), int(high), log=m.log)
         elif m.form == "index":
             distributions[m.name] = CategoricalDistribution(list(range(len(m.categories))))
     return maps, distributions

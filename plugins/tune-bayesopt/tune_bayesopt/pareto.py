@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from tunecore.best import observation
 from tunecore.errors import TuneError
 
 
@@ -15,7 +14,8 @@ def pareto_front(grid: Any, metrics: Sequence[str] | None = None, modes: Sequenc
 
     Each result is scored by its last reported values of ``metrics`` (default: the experiment's list of
     metrics) with ``modes`` (``"min"``/``"max"`` each); results without finite values for every metric are
-    left out. A result dominates another when it is at least as good for every metric and better for one.
+    left out (:func:`tunecore.best.observation`, the rule the searchers learn by). A result dominates
+    another when it is at least as good for every metric and better for one.
     """
     metrics = list(metrics if metrics is not None else _as_list(grid.metric))
     modes = list(modes if modes is not None else _as_list(grid.mode))
@@ -26,8 +26,8 @@ def pareto_front(grid: Any, metrics: Sequence[str] | None = None, modes: Sequenc
         )
     scored = []
     for result in grid:
-        values = [result.metrics.get(metric) for metric in metrics]
-        if all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        values = observation(result.metrics, metrics)
+        if values is not None:
             scored.append((result, [v if mode == "min" else -v for v, mode in zip(values, modes, strict=True)]))
     return [result for result, score in scored if not any(_dominates(other, score) for _, other in scored)]
 

@@ -8,12 +8,15 @@ from tune_bayesopt.base import LibrarySearcher, Values
 from tune_bayesopt.skopt_space import skopt_space
 from tune_bayesopt.values import ValueMap
 from tunecore.errors import ConfigError
+from tunecore.options import check_choice, check_dict, check_int
 from tunecore.space import Parameter
 
 BASE_ESTIMATORS = ("GP", "RF", "ET", "GBRT")
 """The ``base_estimator`` option."""
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
 """The ``acq_func`` option."""
+_OWN_OPTIONS = ("dimensions", "random_state", "base_estimator", "acq_func", "n_initial_points")
+"""``skopt.Optimizer`` arguments the searcher sets itself (not in ``optimizer_options``)."""
 
 
 class SkoptSearcher(LibrarySearcher):
@@ -47,29 +50,16 @@ class SkoptSearcher(LibrarySearcher):
             points_to_evaluate=points_to_evaluate,
             evaluated_rewards=evaluated_rewards,
         )
-        if base_estimator not in BASE_ESTIMATORS:
-            raise ValueError(f"unknown base_estimator {base_estimator!r}: use one of {', '.join(BASE_ESTIMATORS)}")
-        if acq_func not in ACQ_FUNCS:
-            raise ValueError(f"unknown acq_func {acq_func!r}: use one of {', '.join(ACQ_FUNCS)}")
-        if isinstance(n_initial_points, bool) or not isinstance(n_initial_points, int) or n_initial_points < 1:
-            raise ValueError(f"n_initial_points must be an integer >= 1, got {n_initial_points!r}")
-        if optimizer_options is not None and not isinstance(optimizer_options, dict):
-            raise ValueError(
-                f"optimizer_options must be a dict of skopt.Optimizer's options, got {optimizer_options!r}"
-            )
-        reserved = sorted(
-            {"dimensions", "random_state", "base_estimator", "acq_func", "n_initial_points"}
-            & set(optimizer_options or {})
-        )
+        self.base_estimator = check_choice("base_estimator", base_estimator, BASE_ESTIMATORS)
+        self.acq_func = check_choice("acq_func", acq_func, ACQ_FUNCS)
+        self.n_initial_points = check_int("n_initial_points", n_initial_points, minimum=1)
+        self.optimizer_options = check_dict("optimizer_options", optimizer_options)
+        reserved = sorted(set(self.optimizer_options) & set(_OWN_OPTIONS))
         if reserved:
             raise ValueError(
                 f"optimizer_options {reserved}: give these as the searcher's own options (seed for the"
                 " random state); the dimensions come from the space"
             )
-        self.base_estimator = base_estimator
-        self.acq_func = acq_func
-        self.n_initial_points = n_initial_points
-        self.optimizer_options = dict(optimizer_options or {})
         self.dimensions: list[Any] = []
         """The scikit-optimize dimensions of the searched parameters, in space order."""
         self.optimizer: Any = None

@@ -24,9 +24,10 @@ def skopt_space(parameters: list[Parameter], searcher: str = "skopt") -> tuple[d
         prior = "log-uniform" if m.log else "uniform"
         base = m.base or 10
         if m.form == "float":
-            dimensions.append(Real(m.low, m.high, prior=prior, base=base, name=m.name))
+            dimensions.append(Real(*m.bounds, prior=prior, base=base, name=m.name))
         elif m.form == "steps":
-            dimensions.append(Integer(int(m.low), int(m.high), prior=prior, base=base, name=m.name))  # type: ignore[arg-type]
+            low, high = m.bounds
+            dimensions.append(Integer(int(low), int(high), prior=prior, base=base, name=m.name))
         elif m.form == "index":
             dimensions.append(Categorical(list(range(len(m.categories))), name=m.name))
     return maps, dimensions

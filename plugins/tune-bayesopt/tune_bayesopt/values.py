@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from typing import Any
 
 import attrs
 
+from tunecore.options import is_finite_number
 from tunecore.space import Parameter, SpaceError
 
 FORMS = ("float", "steps", "index", "fixed")
@@ -71,6 +71,13 @@ class ValueMap:
         """True for randn / qrandn."""
         return self.mean is not None
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a bounded parameter: every one but randn and qrandn (ValueError for those)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.name!r} = {self.domain} has no bounds")
+        return self.low, self.high
+
     def to_config(self, x: Any) -> Any:
         """The config value for the library's value ``x`` (snapped into the domain)."""
         if self.form == "float":
@@ -89,7 +96,7 @@ class ValueMap:
             if index is None:
                 raise ValueError(f"{self.name!r} = {value!r} is not one of {list(self.categories)!r}")
             return index
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        if not is_finite_number(value):
             raise ValueError(f"{self.name!r} = {value!r} is not a number of {self.domain}")
         if self.form == "float":
             x = float(value)
@@ -164,7 +171,8 @@ def value_map(parameter: Parameter, searcher: str, *, normal: bool = False) -> V
     q = parameter.q
     integer = kind == "int"
     if parameter.sampler == "normal":
-        mean, sd = float(parameter.mean), float(parameter.sd)  # type: ignore[arg-type]
+        assert parameter.mean is not None and parameter.sd is not None  # a normal domain has both
+        mean, sd = float(parameter.mean), float(parameter.sd)
         if not normal:
             raise unsupported(
                 parameter,

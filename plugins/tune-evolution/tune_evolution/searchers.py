@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -17,7 +16,16 @@ import attrs
 from tune_evolution import operators
 from tune_evolution.operators import Genome
 from tunecore import best
-from tunecore.options import check_single_metric
+from tunecore.options import (
+    check_fraction,
+    check_int,
+    check_metric,
+    check_mode,
+    check_number,
+    check_objective,
+    check_points,
+    check_seed,
+)
 from tunecore.protocols import Searcher
 from tunecore.space import Parameter, get_path, point_values, points_within, sample_config
 
@@ -41,27 +49,6 @@ class Member:
     """The metric, negated in mode ``max`` so that lower is better; ``inf`` for NaN, inf or a missing metric."""
 
 
-def _integer(name: str, value: Any, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
-        limit = f">= {low}" if high == math.inf else f"between {low} and {high:g}"
-        raise ValueError(f"{name} must be an integer {limit}, got {value!r}")
-    return int(value)
-
-
-def _fraction(name: str, value: Any) -> float:
-    # Real only declares < and <= (value on the left); a NaN fails value <= 1 as it failed 0 <= value <= 1
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value <= 1 and not value < 0):
-        raise ValueError(f"{name} must be a number between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def _positive(name: str, value: Any) -> float:
-    # float() as the returned value (Real declares no reflected comparisons); NaN fails 0 < nan as before
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value):
-        raise ValueError(f"{name} must be a number > 0 (a fraction of each range), got {value!r}")
-    return float(value)
-
-
 class PopulationSearcher(Searcher):
     """What both searchers share: options, initial configs, results, scores and ``save``/``restore``.
 
@@ -81,21 +68,11 @@ class PopulationSearcher(Searcher):
         mode: str | None,
         seed: int | None,
     ) -> None:
-        self.population_size = _integer("population_size", population_size, 2)
-        self.mutation_scale = _positive("mutation_scale", mutation_scale)
-        if points_to_evaluate is not None and not (
-            isinstance(points_to_evaluate, list) and all(isinstance(p, dict) for p in points_to_evaluate)
-        ):
-            raise ValueError("points_to_evaluate must be a list of (possibly partial) config dicts")
-        self.points_to_evaluate = list(points_to_evaluate or [])
+        self.population_size = check_int("population_size", population_size, minimum=2)
+        self.mutation_scale = check_number("mutation_scale", mutation_scale)
+        self.points_to_evaluate = check_points(points_to_evaluate)
         self._points: list[dict[str, Any]] = []
-        if metric is not None and not isinstance(metric, str):
-            raise ValueError(f"metric must be the name of a result field, got {metric!r}")
-        if mode not in (None, "min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"seed must be an integer or None, got {seed!r}")
-        self._options = (metric, mode, seed)
+        self._options = (check_metric(metric, hint=_MULTI_OBJECTIVE), check_mode(mode), check_seed(seed))
         self.population: list[Member] = []
         """The current population, oldest first."""
         self._pending: dict[str, Genome] = {}
@@ -111,17 +88,9 @@ class PopulationSearcher(Searcher):
         import numpy as np
 
         own_metric, own_mode, own_seed = self._options
-        metric, mode = check_single_metric(
+        metric, mode = check_objective(
             f"the {self.name} searcher", metric, mode, own_metric=own_metric, own_mode=own_mode, hint=_MULTI_OBJECTIVE
         )
-        if metric is None or mode is None:
-            missing = " and ".join(name for name, value in (("metric", metric), ("mode", mode)) if value is None)
-            raise ValueError(
-                f"{self.name} needs a {missing} to optimise: set TuneConfig(metric=..., mode=...) or the searcher's"
-                " options metric and mode"
-            )
-        if not isinstance(metric, str) or mode not in ("min", "max"):
-            raise ValueError(f"{self.name} optimises one metric, 'min' or 'max'; got metric={metric!r}, mode={mode!r}")
         super().setup(space, metric, mode, seed, num_samples)
         self._space = space
         self._genes = operators.genes_of(space, self.name)
@@ -222,10 +191,10 @@ class EvolutionSearcher(PopulationSearcher):
         seed: int | None = None,
     ) -> None:
         super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
-        self.tournament_size = _integer("tournament_size", tournament_size, 1)
-        self.crossover_rate = _fraction("crossover_rate", crossover_rate)
-        self.mutation_rate = _fraction("mutation_rate", mutation_rate)
-        self.elitism = _integer("elitism", elitism, 0, population_size - 1)
+        self.tournament_size = check_int("tournament_size", tournament_size, minimum=1)
+        self.crossover_rate = check_fraction("crossover_rate", crossover_rate)
+        self.mutation_rate = check_fraction("mutation_rate", mutation_rate)
+        self.elitism = check_int("elitism", elitism, minimum=0, maximum=self.population_size - 1)
 
     def breed(self, rng: np.random.Generator) -> Genome:
         """Tournament, maybe crossover with a second tournament winner, then mutation."""
@@ -272,7 +241,7 @@ class RegularizedEvolutionSearcher(PopulationSearcher):
         seed: int | None = None,
     ) -> None:
         super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
-        self.sample_size = _integer("sample_size", sample_size, 1)
+        self.sample_size = check_int("sample_size", sample_size, minimum=1)
 
     def breed(self, rng: np.random.Generator) -> Genome:
         """The best of a random sample, with one gene mutated."""

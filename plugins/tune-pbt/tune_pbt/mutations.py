@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tunecore import ConfigError
+from tunecore.options import is_finite_number
 from tunecore.space import (
     Categorical,
     Domain,
@@ -147,14 +148,10 @@ def _mutate(
         index = min(max(old + shift, 0), len(mutation) - 1)
         side = "left" if shift < 0 else "right"
         return copy.deepcopy(mutation[index]), f"shift {side}" + (" (noop)" if index == old else "")
-    if resample or not _is_number(value):
+    if resample or not is_finite_number(value):
         return _sample(mutation, rng, explored, path), "resample"
     factor = factors[int(rng.integers(len(factors)))]
     return _scale(value, factor, mutation), f"* {factor:g}"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _sample(mutation: Any, rng: np.random.Generator, explored: dict[str, Any], path: KeyPath) -> Any:

@@ -12,6 +12,7 @@ import numpy as np
 
 from tune_pbt.population import Exploit, Member
 from tune_pbt.scheduler import PopulationScheduler
+from tunecore.options import is_finite_number
 from tunecore.space import get_path, set_path
 
 MAX_OBSERVATIONS = 200
@@ -40,7 +41,7 @@ def parse_bounds(bounds: Mapping[str, Any] | None) -> dict[Path, tuple[float, fl
             if isinstance(value, Mapping) and value:
                 visit(value, path)
                 continue
-            if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_number, value))):
+            if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(map(is_finite_number, value))):
                 raise ValueError(f"hyperparam_bounds[{name!r}] must be [low, high] (two numbers), got {value!r}")
             low, high = float(value[0]), float(value[1])
             if not low < high:
@@ -49,10 +50,6 @@ def parse_bounds(bounds: Mapping[str, Any] | None) -> dict[Path, tuple[float, fl
 
     visit(bounds, ())
     return parsed
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class PB2(PopulationScheduler):
@@ -173,5 +170,5 @@ class PB2(PopulationScheduler):
         unit = []
         for path, (low, high) in self.hyperparam_bounds.items():
             value = get_path(config, path)
-            unit.append((float(value) - low) / (high - low) if _is_number(value) else 0.5)
+            unit.append((float(value) - low) / (high - low) if is_finite_number(value) else 0.5)
         return unit

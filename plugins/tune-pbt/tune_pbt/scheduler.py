@@ -34,6 +34,7 @@ from tunecore.options import (
     check_bool,
     check_callable,
     check_fraction,
+    check_metric,
     check_mode,
     check_number,
     check_objective,
@@ -70,7 +71,7 @@ class PopulationScheduler(tunecore.Scheduler):
     ) -> None:
         check_text("time_attr", time_attr)  # raises unless a non-empty string (never returns None here)
         self.time_attr: str = time_attr
-        self._metric_option = check_text("metric", metric, optional=True)
+        self._metric_option = check_metric(metric)
         self._mode_option = check_mode(mode)
         self.metric, self.mode = self._metric_option, self._mode_option
         self.perturbation_interval = check_number("perturbation_interval", perturbation_interval)
