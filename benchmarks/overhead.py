@@ -7,6 +7,11 @@ Run: ``.venv/bin/python benchmarks/overhead.py [--quick]``. Workloads use no-op 
 (c) time from ``fit()`` to the first trial running
 (d) driver memory growth for 10,000 finished trials (inline executor, in a fresh process)
 
+Rows: each executor with the loggers off (``loggers=[]``), with the default loggers (``+loggers``:
+``json``, ``csv`` and ``console`` at ``verbose=0``, what users run), and with the ``json`` and ``csv``
+loggers writing Ray Tune's per-trial files (``+per-trial files``: ``per_trial=True``; skipped on a core
+that lacks the option). A short warm-up run comes first (imports and first-use costs).
+
 When Ray Tune or Optuna are importable, the same workloads run through them in the same process run and
 the ratios are printed (Ray Tune with ``reuse_actors=True``, its fastest setting; Optuna in memory with
 the random sampler). Otherwise the ratios use the reference figures measured on the 2-core dev machine:
@@ -42,7 +47,10 @@ def stamp_start(config):
     tunecore.report({"loss": 0.0})
 
 
-def run_tunecore(trainable, space, num_samples, executor, storage, loggers=()):
+PER_TRIAL_LOGGERS = [{"name": "json", "per_trial": True}, {"name": "csv", "per_trial": True}]
+
+
+def run_tunecore(trainable, space, num_samples, executor, storage, loggers=None):
     tuner = tunecore.Tuner(
         trainable,
         param_space=space,
@@ -54,14 +62,14 @@ def run_tunecore(trainable, space, num_samples, executor, storage, loggers=()):
             executor=executor,
             executor_options={"num_workers": 2} if executor == "local" else {},
         ),
-        run_config=tunecore.RunConfig(storage_path=storage, loggers=list(loggers), verbose=0),
+        run_config=tunecore.RunConfig(storage_path=storage, loggers=loggers, verbose=0),
     )
     start = time.perf_counter()
     tuner.fit()
     return time.perf_counter() - start
 
 
-def tunecore_figures(executor, trials, results, storage, loggers=()):
+def tunecore_figures(executor, trials, results, storage, loggers):
     figures = {}
     wall = run_tunecore(one_result, {"x": tunecore.uniform(0, 1)}, trials, executor, storage, loggers)
     figures["ms_per_trial"] = 1000 * wall / trials
@@ -69,7 +77,7 @@ def tunecore_figures(executor, trials, results, storage, loggers=()):
     figures["results_per_s"] = 20 * results / wall
     stamp = tempfile.mktemp(prefix=f"stamp-{executor}-", dir=storage)
     begin = time.time()
-    run_tunecore(stamp_start, {"stamp": stamp}, 1, executor, storage)
+    run_tunecore(stamp_start, {"stamp": stamp}, 1, executor, storage, [])
     with open(stamp) as file:
         figures["first_trial_s"] = float(file.readline()) - begin
     return figures
@@ -161,10 +169,18 @@ def main() -> None:
     trials, results = (100, 50) if args.quick else (1000, 500)
     storage = tempfile.mkdtemp(prefix="tunecore-bench-")
     print(f"workloads: (a) {trials} trials x 1 result, (b) 20 trials x {results} results; no-op trainables")
+    for executor in ("inline", "local"):  # warm-up: imports and first-use costs out of the first row
+        run_tunecore(one_result, {"x": tunecore.uniform(0, 1)}, 20, executor, storage, None)
     rows = {}
     for executor in ("inline", "local"):
-        rows[executor] = tunecore_figures(executor, trials, results, storage)
-        rows[f"{executor} +loggers"] = tunecore_figures(executor, trials, results, storage, loggers=("json", "csv"))
+        rows[executor] = tunecore_figures(executor, trials, results, storage, [])
+        rows[f"{executor} +loggers"] = tunecore_figures(executor, trials, results, storage, None)
+    for executor in ("inline", "local"):
+        try:
+            figures = tunecore_figures(executor, trials, results, storage, PER_TRIAL_LOGGERS)
+            rows[f"{executor} +per-trial files"] = figures
+        except tunecore.TuneError as exc:  # a core without per_trial
+            print(f"({executor} +per-trial files skipped: {exc})")
     baselines = {}
     try:
         baselines["optuna"] = optuna_figures(trials, results)
@@ -174,11 +190,11 @@ def main() -> None:
         baselines["ray"] = ray_figures(trials, results)
     except ImportError:
         pass
-    print(f"{'':<18}{'ms/trial':>10}{'results/s':>12}{'first trial s':>15}")
+    print(f"{'':<24}{'ms/trial':>10}{'results/s':>12}{'first trial s':>15}")
     for name, figures in {**rows, **baselines}.items():
         first = figures.get("first_trial_s", figures.get("start_s"))
         print(
-            f"{name:<18}{figures['ms_per_trial']:>10.3f}{figures['results_per_s']:>12,.0f}"
+            f"{name:<24}{figures['ms_per_trial']:>10.3f}{figures['results_per_s']:>12,.0f}"
             f"{'' if first is None else f'{first:.3f}':>15}"
         )
     ray = baselines.get("ray", {})
@@ -194,7 +210,11 @@ def main() -> None:
         )
     source = "measured" if "optuna" in baselines else "reference"
     print(f"inline vs Optuna ({source}: {optuna_ms:.3f} ms/trial): {rows['inline']['ms_per_trial'] / optuna_ms:.1f}x")
-    print("targets: local <= 1 ms/trial, >= 20,000 results/s, first trial <= 0.5 s; inline <= 0.3 ms/trial")
+    for name in ("inline", "local"):
+        added = 1000 * (rows[f"{name} +loggers"]["ms_per_trial"] - rows[name]["ms_per_trial"])
+        print(f"default loggers add {added:.0f} us per trial on {name}")
+    print("targets: local <= 1 ms/trial, >= 20,000 results/s, first trial <= 0.5 s; inline <= 0.3 ms/trial;")
+    print("         with the default loggers, inline and local <= 0.3 ms/trial")
     if not args.quick:
         print(f"driver memory growth for 10,000 finished trials: {memory_growth(10_000):.1f} MB (target <= 100 MB)")
 

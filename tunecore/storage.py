@@ -6,13 +6,15 @@ Layout::
                           journal.jsonl     append-only record of trials, results and status changes
                           state.json        snapshot of the trial table (atomic; refreshed periodically)
                           lock              held by the process running or resuming it (see lock.py)
-                          <trial_id>/error.txt  checkpoint_000007/  (+ loggers' files: params.json, ...)
+                          result.jsonl  progress.csv  the json and csv loggers' files (every trial's results)
+                          <trial_id>/error.txt  checkpoint_000007/  (+ per-trial logger files: params.json, ...)
 
-Trial directories are created lazily, by the first writer (a logger, a checkpoint, an error, or the
-trainable asking for :func:`tunecore.get_context`): with the loggers off, a trial that writes nothing
-costs no directory. The journal is the core's own record: results load from it even with every logger turned off. Writes
-to it are buffered and flushed at least every ``flush_interval_s`` and at every status change, so a
-crash loses at most that window of results; a torn last line is ignored when reading.
+Trial directories are created lazily, by the first writer (a checkpoint, an error, the trainable asking
+for :func:`tunecore.get_context`, or a logger with ``per_trial=True``): a trial that writes nothing costs
+no directory, with the default loggers too. The journal is the core's own record: results load from it
+even with every logger turned off. Writes to it are buffered and flushed at least every
+``flush_interval_s`` and at every status change, so a crash loses at most that window of results; a torn
+last line is ignored when reading.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The json, csv and console loggers, called directly and through a real plugin manager."""
+"""The json, csv and console loggers, called directly, through a real plugin manager and through fit()."""
 
 from __future__ import annotations
 
@@ -6,19 +6,26 @@ import builtins
 import io
 import json
 import math
+import os
+import pickle
+import signal
 import time
 import warnings
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 
 import tunecore
 from tunecore.builtin import loggers
-from tunecore.builtin.loggers import ConsoleLogger, CsvLogger, JsonLogger
+from tunecore.builtin.loggers import ConsoleLogger, CsvLogger, JsonLogger, write_trial_files
+from tunecore.errors import TuneError
 from tunecore.experiment import ExperimentInfo
 from tunecore.jsonutil import dumps as dumps_result
+from tunecore.lock import ExperimentLock
+from tunecore.storage import read_journal
 from tunecore.trial import Trial, TrialStatus
 
 
@@ -33,12 +40,22 @@ def make_trial(tmp_path: Path, trial_id: str = "t0001", config: dict[str, Any] |
     return Trial(trial_id, config, TrialStatus.RUNNING, str(path))
 
 
+def trial_view(tmp_path: Path, trial_id: str = "t0001", config: dict[str, Any] | None = None) -> Trial:
+    """A trial whose directory does not exist (yet)."""
+    config = {"lr": 0.5} if config is None else config
+    return Trial(trial_id, config, TrialStatus.RUNNING, str(tmp_path / trial_id))
+
+
 def result(iteration: int, trial_id: str = "t0001", **values: Any) -> dict[str, Any]:
     return {**values, "training_iteration": iteration, "trial_id": trial_id, "done": False}
 
 
 def on_disk(trial: Trial, name: str) -> str:
     return (Path(trial.path) / name).read_text(encoding="utf-8")
+
+
+def files_under(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
 
 
 class Clock:
@@ -51,35 +68,78 @@ class Clock:
         return self.now
 
 
-# --- json ---------------------------------------------------------------------------------------------
+# --- json: one file for the experiment (the default) ----------------------------------------------------
 
 
-def test_json_logger_writes_one_line_per_result(tmp_path):
-    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+def test_json_logger_appends_every_result_with_its_config_to_the_experiment_file(tmp_path):
+    exp = make_experiment(tmp_path)
+    first, second = trial_view(tmp_path, "t1", {"lr": 0.1}), trial_view(tmp_path, "t2", {"lr": 0.2, "m": {"d": 1}})
     logger = JsonLogger()
-    logger.tunecore_trial_started(trial)
-    assert on_disk(trial, "result.jsonl") == ""  # created at start
-    logger.tunecore_trial_result(trial, result(1, loss=0.5, info={"lr": 0.1}))
-    logger.tunecore_trial_result(trial, result(2, loss=0.25, info={"lr": 0.1}))
-    logger.tunecore_trial_finished(trial)
-    assert on_disk(trial, "result.jsonl") == (
-        '{"loss": 0.5, "info": {"lr": 0.1}, "training_iteration": 1, "trial_id": "t0001", "done": false}\n'
-        '{"loss": 0.25, "info": {"lr": 0.1}, "training_iteration": 2, "trial_id": "t0001", "done": false}\n'
-    )
+    logger.tunecore_trial_started(exp, first)
+    logger.tunecore_trial_started(exp, second)
+    logger.tunecore_trial_result(exp, first, result(1, "t1", loss=0.5, info={"a": 1}))
+    logger.tunecore_trial_result(exp, second, result(1, "t2", loss=0.25))
+    logger.tunecore_trial_finished(first)
+    logger.tunecore_trial_result(exp, second, {"loss": 0.125})  # no trial_id: added
+    logger.tunecore_trial_result(exp, second, {"config": "mine"})  # its own config key wins
+    logger.tunecore_trial_result(exp, second, {})
     logger.tunecore_experiment_finished()
-    assert exp.path == str(tmp_path)
+    assert (tmp_path / "result.jsonl").read_text() == (
+        '{"loss": 0.5, "info": {"a": 1}, "training_iteration": 1, "trial_id": "t1", "done": false,'
+        ' "config": {"lr": 0.1}}\n'
+        '{"loss": 0.25, "training_iteration": 1, "trial_id": "t2", "done": false,'
+        ' "config": {"lr": 0.2, "m": {"d": 1}}}\n'
+        '{"loss": 0.125, "trial_id": "t2", "config": {"lr": 0.2, "m": {"d": 1}}}\n'
+        '{"config": "mine", "trial_id": "t2"}\n'
+        '{"trial_id": "t2", "config": {"lr": 0.2, "m": {"d": 1}}}\n'
+    )
+    assert files_under(tmp_path) == ["result.jsonl"]  # no trial directory, no other file
+
+
+def test_a_restart_with_a_new_config_is_seen_in_the_following_lines(tmp_path):
+    exp = make_experiment(tmp_path)
+    trial = trial_view(tmp_path, "t1", {"lr": 0.1})
+    json_logger, csv_logger = JsonLogger(), CsvLogger()
+    for logger in (json_logger, csv_logger):
+        logger.tunecore_trial_started(exp, trial)
+        logger.tunecore_trial_result(exp, trial, result(1, "t1", loss=1.0))
+        logger.tunecore_trial_paused(trial)
+    restarted = attrs.evolve(trial, config={"lr": 0.7})  # e.g. a PBT exploit
+    for logger in (json_logger, csv_logger):
+        logger.tunecore_trial_started(exp, restarted)
+        logger.tunecore_trial_result(exp, restarted, result(2, "t1", loss=0.5))
+        logger.tunecore_experiment_finished()
+    lines = [json.loads(line) for line in (tmp_path / "result.jsonl").read_text().splitlines()]
+    assert [line["config"] for line in lines] == [{"lr": 0.1}, {"lr": 0.7}]
+    assert (tmp_path / "progress.csv").read_text().splitlines() == [
+        "loss,training_iteration,trial_id,done,config/lr",
+        "1.0,1,t1,False,0.1",
+        "0.5,2,t1,False,0.7",
+    ]
+
+
+def test_a_logger_attached_after_a_trial_started_still_writes_its_config(tmp_path):
+    exp = make_experiment(tmp_path)
+    trial = trial_view(tmp_path, "t1", {"lr": 0.1})
+    json_logger, csv_logger = JsonLogger(), CsvLogger()
+    for logger in (json_logger, csv_logger):
+        logger.tunecore_trial_result(exp, trial, result(1, "t1", loss=1.0))
+        logger.tunecore_experiment_finished()
+    assert json.loads((tmp_path / "result.jsonl").read_text())["config"] == {"lr": 0.1}
+    assert (tmp_path / "progress.csv").read_text().splitlines()[1] == "1.0,1,t1,False,0.1"
 
 
 def test_json_logger_converts_numpy_nan_and_arbitrary_objects(tmp_path):
-    trial = make_trial(tmp_path)
-    logger = JsonLogger()
-    logger.tunecore_trial_started(trial)
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+    logger = JsonLogger(per_trial=True)
+    logger.tunecore_trial_started(exp, trial)
 
     class Thing:
         def __repr__(self) -> str:
             return "<Thing>"
 
     logger.tunecore_trial_result(
+        exp,
         trial,
         {
             "f32": np.float32(0.5),
@@ -117,43 +177,66 @@ def test_json_lines_survive_odd_keys_and_cycles():
     assert dumps_result({"l": [np.float32(1.5), None]}) == '{"l": [1.5, null]}'
 
 
-def test_writes_are_buffered_and_flushed_at_trial_end(tmp_path):
-    trial = make_trial(tmp_path)
-    logger = JsonLogger(flush_interval_s=3600)
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_result(trial, result(1, loss=1.0))
-    assert on_disk(trial, "result.jsonl") == ""  # still in the buffer
+# --- buffering and flushing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("per_trial", [False, True])
+def test_writes_are_buffered_until_a_flush(tmp_path, per_trial):
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+    logger = JsonLogger(flush_interval_s=3600, per_trial=per_trial)
+    file = Path(trial.path if per_trial else tmp_path) / "result.jsonl"
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, result(1, loss=1.0))
+    assert not file.exists() or file.read_text() == ""  # still in the buffer
+    logger.flush()
+    assert file.read_text().count("\n") == 1
+    logger.tunecore_trial_result(exp, trial, result(2, loss=0.5))
+    logger.tunecore_experiment_finished()
+    assert file.read_text().count("\n") == 2
+
+
+def test_a_per_trial_file_is_flushed_when_its_trial_ends(tmp_path):
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+    logger = JsonLogger(flush_interval_s=3600, per_trial=True)
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, result(1, loss=1.0))
+    assert on_disk(trial, "result.jsonl") == ""
     logger.tunecore_trial_finished(trial)
     assert on_disk(trial, "result.jsonl").count("\n") == 1
 
 
-def test_flush_interval_bounds_the_loss_window(tmp_path):
-    trial = make_trial(tmp_path)
-    logger = JsonLogger(flush_interval_s=0.05)
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_result(trial, result(1, loss=1.0))
+@pytest.mark.parametrize("per_trial", [False, True])
+def test_flush_interval_bounds_the_loss_window(tmp_path, per_trial):
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+    file = Path(trial.path if per_trial else tmp_path) / "result.jsonl"
+    logger = JsonLogger(flush_interval_s=0.05, per_trial=per_trial)
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, result(1, loss=1.0))
     deadline = time.monotonic() + 10
-    while on_disk(trial, "result.jsonl") == "" and time.monotonic() < deadline:
+    while (not file.exists() or file.read_text() == "") and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert on_disk(trial, "result.jsonl").startswith('{"loss": 1.0')  # flushed while the trial still runs
-    logger.tunecore_trial_result(trial, result(2, loss=0.5))
-    while on_disk(trial, "result.jsonl").count("\n") < 2 and time.monotonic() < deadline:
+    assert file.read_text().startswith('{"loss": 1.0')  # flushed by the background thread, trial still running
+    logger.tunecore_trial_result(exp, trial, result(2, loss=0.5))
+    while file.read_text().count("\n") < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert on_disk(trial, "result.jsonl").count("\n") == 2
+    assert file.read_text().count("\n") == 2
     logger.tunecore_experiment_finished()
     assert logger._stop is None
 
 
 def test_flush_interval_zero_flushes_every_result(tmp_path):
-    trial = make_trial(tmp_path)
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
     logger = CsvLogger(flush_interval_s=0)
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_result(trial, result(1, loss=1.0))
-    assert on_disk(trial, "progress.csv") == "loss,training_iteration,trial_id,done\n1.0,1,t0001,False\n"
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, result(1, loss=1.0))
+    assert (tmp_path / "progress.csv").read_text() == (
+        "loss,training_iteration,trial_id,done,config/lr,config/layers\n1.0,1,t0001,False,0.0031234,2\n"
+    )
     logger.tunecore_experiment_finished()
 
 
-def test_files_are_opened_once_per_trial_not_per_result(tmp_path, monkeypatch):
+@pytest.mark.parametrize("per_trial", [False, True])
+def test_files_are_opened_once_not_per_result(tmp_path, monkeypatch, per_trial):
     opened: list[str] = []
 
     def counting_open(file, *args, **kwargs):
@@ -161,56 +244,97 @@ def test_files_are_opened_once_per_trial_not_per_result(tmp_path, monkeypatch):
         return builtins.open(file, *args, **kwargs)
 
     monkeypatch.setattr(loggers, "open", counting_open, raising=False)
-    trial = make_trial(tmp_path)
-    for logger in (JsonLogger(), CsvLogger()):
-        logger.tunecore_trial_started(trial)
-        at_start = len(opened)
-        for i in range(50):
-            logger.tunecore_trial_result(trial, result(i, loss=float(i)))
-        assert len(opened) == at_start
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
+    for logger in (JsonLogger(per_trial=per_trial), CsvLogger(per_trial=per_trial)):
+        logger.tunecore_trial_started(exp, trial)
+        logger.tunecore_trial_result(exp, trial, result(0, loss=0.0))
+        at_first = len(opened)
+        for i in range(1, 50):
+            logger.tunecore_trial_result(exp, trial, result(i, loss=float(i)))
+        assert len(opened) == at_first
         logger.tunecore_trial_finished(trial)
+        logger.tunecore_experiment_finished()
     assert 1 <= opened.count("result.jsonl") <= 2 and 1 <= opened.count("progress.csv") <= 3
-    assert on_disk(trial, "result.jsonl").count("\n") == 50
-    assert on_disk(trial, "progress.csv").count("\n") == 51
+    folder = Path(trial.path if per_trial else tmp_path)
+    assert (folder / "result.jsonl").read_text().count("\n") == 50
+    assert (folder / "progress.csv").read_text().count("\n") == 51
 
 
 def test_experiment_end_closes_every_file(tmp_path):
+    exp = make_experiment(tmp_path)
     trials = [make_trial(tmp_path, f"t{i}") for i in range(3)]
-    logger = JsonLogger(flush_interval_s=3600)
+    logger = JsonLogger(flush_interval_s=3600, per_trial=True)
     for trial in trials:
-        logger.tunecore_trial_started(trial)
-        logger.tunecore_trial_result(trial, result(1, trial.trial_id, loss=1.0))
+        logger.tunecore_trial_started(exp, trial)
+        logger.tunecore_trial_result(exp, trial, result(1, trial.trial_id, loss=1.0))
     handles = list(logger._files.values())
     logger.tunecore_experiment_finished()
     assert all(handle.closed for handle in handles) and not logger._files
     assert all(on_disk(trial, "result.jsonl").count("\n") == 1 for trial in trials)
 
 
+# --- per-trial files (per_trial=True, Ray Tune's layout) ---------------------------------------------------
+
+
+def test_per_trial_files_stay_in_the_trial_directory(tmp_path):
+    exp = make_experiment(tmp_path)
+    trial = trial_view(tmp_path, "t1", {"lr": 0.1})
+    json_logger, csv_logger = JsonLogger(per_trial=True), CsvLogger(per_trial=True)
+    for logger in (json_logger, csv_logger):
+        logger.tunecore_trial_started(exp, trial)  # creates the directory
+        logger.tunecore_trial_result(exp, trial, result(1, "t1", loss=0.5))
+        logger.tunecore_trial_finished(trial)
+        logger.tunecore_experiment_finished()
+    assert files_under(tmp_path) == ["t1", "t1/params.json", "t1/progress.csv", "t1/result.jsonl"]
+    assert on_disk(trial, "params.json") == '{"lr": 0.1}'
+    assert on_disk(trial, "result.jsonl") == '{"loss": 0.5, "training_iteration": 1, "trial_id": "t1", "done": false}\n'
+    assert on_disk(trial, "progress.csv") == "loss,training_iteration,trial_id,done\n0.5,1,t1,False\n"
+
+
 def test_relaunched_trials_append_and_repair_a_torn_last_line(tmp_path):
-    trial = make_trial(tmp_path)
+    exp, trial = make_experiment(tmp_path), make_trial(tmp_path)
     (Path(trial.path) / "result.jsonl").write_text('{"loss": 1.0}\n{"loss": 0.', encoding="utf-8")  # crashed
-    logger = JsonLogger()
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_result(trial, {"loss": 0.5})
-    logger.tunecore_trial_finished(
-        trial,
-    )
-    logger.tunecore_trial_started(trial)  # a retry
-    logger.tunecore_trial_result(trial, {"loss": 0.25})
+    logger = JsonLogger(per_trial=True)
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, {"loss": 0.5})
+    logger.tunecore_trial_finished(trial)
+    logger.tunecore_trial_started(exp, trial)  # a retry
+    logger.tunecore_trial_result(exp, trial, {"loss": 0.25})
     logger.tunecore_experiment_finished()
     assert on_disk(trial, "result.jsonl") == '{"loss": 1.0}\n{"loss": 0.\n{"loss": 0.5}\n{"loss": 0.25}\n'
 
 
+def test_a_resumed_experiment_appends_to_its_files_and_repairs_a_torn_last_line(tmp_path):
+    exp, trial = make_experiment(tmp_path), trial_view(tmp_path, "t1", {"lr": 0.1})
+    (tmp_path / "result.jsonl").write_text('{"loss": 1.0}\n{"loss": 0.', encoding="utf-8")  # crashed
+    (tmp_path / "progress.csv").write_text("loss,trial_id\n1.0,t1\n0.", encoding="utf-8")
+    json_logger, csv_logger = JsonLogger(), CsvLogger()
+    json_logger.tunecore_trial_started(exp, trial)
+    json_logger.tunecore_trial_result(exp, trial, {"trial_id": "t1", "loss": 0.5})
+    json_logger.tunecore_experiment_finished()
+    csv_logger.tunecore_trial_started(exp, trial)
+    with pytest.warns(UserWarning, match=r"left out there \(result.jsonl has them\): config/lr$"):  # the header's
+        csv_logger.tunecore_trial_result(exp, trial, {"trial_id": "t1", "loss": 0.5})
+    csv_logger.tunecore_experiment_finished()
+    assert (tmp_path / "result.jsonl").read_text().splitlines() == [
+        '{"loss": 1.0}',
+        '{"loss": 0.',
+        '{"trial_id": "t1", "loss": 0.5, "config": {"lr": 0.1}}',
+    ]
+    assert (tmp_path / "progress.csv").read_text().splitlines() == ["loss,trial_id", "1.0,t1", "0.", "0.5,t1"]
+
+
 def test_many_open_trials_are_capped_and_reopened_on_demand(tmp_path, monkeypatch):
     monkeypatch.setattr(loggers, "MAX_OPEN_FILES", 2)
+    exp = make_experiment(tmp_path)
     trials = [make_trial(tmp_path, f"t{i}") for i in range(4)]
-    logger = CsvLogger()
+    logger = CsvLogger(per_trial=True)
     for trial in trials:  # e.g. paused trials that keep their file
-        logger.tunecore_trial_started(trial)
-        logger.tunecore_trial_result(trial, result(1, trial.trial_id, loss=1.0))
+        logger.tunecore_trial_started(exp, trial)
+        logger.tunecore_trial_result(exp, trial, result(1, trial.trial_id, loss=1.0))
     assert list(logger._files) == ["t2", "t3"]
     with pytest.warns(UserWarning, match="left out there .*: extra"):
-        logger.tunecore_trial_result(trials[0], result(2, "t0", loss=0.5, extra=1))
+        logger.tunecore_trial_result(exp, trials[0], result(2, "t0", loss=0.5, extra=1))
     assert list(logger._files) == ["t3", "t0"]
     logger.tunecore_experiment_finished()
     assert on_disk(trials[0], "progress.csv") == (
@@ -219,16 +343,29 @@ def test_many_open_trials_are_capped_and_reopened_on_demand(tmp_path, monkeypatc
 
 
 def test_unwritable_trial_dir_warns_once_and_does_not_crash(tmp_path):
-    trial = make_trial(tmp_path)
+    exp = make_experiment(tmp_path)
     (tmp_path / "a-file").write_text("not a directory")
-    trial.path = str(tmp_path / "a-file" / "dir")
-    logger = JsonLogger()
-    with pytest.warns(UserWarning, match="cannot write result.jsonl of trial t0001") as caught:
-        logger.tunecore_trial_started(trial)
-        logger.tunecore_trial_result(trial, result(1, loss=1.0))
+    trial = Trial("t0001", {}, TrialStatus.RUNNING, str(tmp_path / "a-file" / "dir"))
+    logger = JsonLogger(per_trial=True)
+    with pytest.warns(UserWarning, match="cannot write .*result.jsonl .*trial t0001's results") as caught:
+        logger.tunecore_trial_started(exp, trial)
+        logger.tunecore_trial_result(exp, trial, result(1, loss=1.0))
         logger.tunecore_trial_finished(trial)
     assert len(caught) == 1
-    logger.tunecore_trial_result(Trial("t2", {}), {"loss": 1})  # no path yet: ignored
+    logger.tunecore_trial_result(exp, Trial("t2", {}), {"loss": 1})  # no path yet: ignored
+    logger.tunecore_experiment_finished()
+
+
+def test_an_unwritable_experiment_file_warns_once_and_does_not_crash(tmp_path):
+    (tmp_path / "result.jsonl").mkdir()  # in the way
+    exp, trial = make_experiment(tmp_path), trial_view(tmp_path)
+    logger = JsonLogger()
+    with pytest.warns(UserWarning, match="cannot write .*result.jsonl .*for the rest of this run") as caught:
+        logger.tunecore_trial_started(exp, trial)
+        for i in range(3):
+            logger.tunecore_trial_result(exp, trial, result(i, loss=1.0))
+        logger.tunecore_trial_finished(trial)
+    assert len(caught) == 1
     logger.tunecore_experiment_finished()
 
 
@@ -238,24 +375,62 @@ def test_file_loggers_reject_bad_flush_intervals(bad):
         JsonLogger(flush_interval_s=bad)
 
 
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_file_loggers_reject_a_per_trial_that_is_not_a_bool(bad):
+    with pytest.raises(ValueError, match="per_trial must be True or False"):
+        CsvLogger(per_trial=bad)
+
+
 # --- csv ----------------------------------------------------------------------------------------------
 
 
-def test_csv_logger_flattens_and_keeps_the_first_columns(tmp_path):
+def test_csv_logger_writes_one_table_for_the_experiment_with_config_columns(tmp_path):
+    exp = make_experiment(tmp_path)
+    first, second = trial_view(tmp_path, "t1", {"lr": 0.1, "m": {"d": 2}}), trial_view(tmp_path, "t2", {"lr": 0.2})
+    logger = CsvLogger()
+    logger.tunecore_trial_started(exp, first)
+    logger.tunecore_trial_started(exp, second)
+    logger.tunecore_trial_result(exp, first, result(1, "t1", loss=np.float32(0.5), info={"a": [1, "x"]}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        logger.tunecore_trial_result(exp, second, result(1, "t2", loss=math.nan, acc=1, note="x,y"))
+        logger.tunecore_trial_result(exp, second, result(2, "t2", loss=math.inf, acc=2))  # warned already
+        logger.tunecore_trial_result(exp, first, result(2, "t1", loss=None, other=3))  # a new key: warned
+    logger.tunecore_experiment_finished()
+    assert [str(w.message) for w in caught] == [
+        "CsvLogger: trial t2 reported keys that are not columns of the experiment's progress.csv and are left"
+        " out there (result.jsonl has them): acc, note",
+        "CsvLogger: trial t1 reported keys that are not columns of the experiment's progress.csv and are left"
+        " out there (result.jsonl has them): other",
+    ]
+    assert (tmp_path / "progress.csv").read_text().splitlines() == [
+        "loss,info/a,training_iteration,trial_id,done,config/lr,config/m/d",
+        '0.5,"[1, ""x""]",1,t1,False,0.1,2',
+        "nan,,1,t2,False,0.2,",
+        "inf,,2,t2,False,0.2,",
+        ",,2,t1,False,0.1,2",
+    ]
+    assert files_under(tmp_path) == ["progress.csv"]
+
+
+def test_csv_per_trial_files_flatten_and_keep_each_trials_first_columns(tmp_path):
+    exp = make_experiment(tmp_path)
     trial = make_trial(tmp_path)
     other = make_trial(tmp_path, "t0002")
-    logger = CsvLogger()
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_started(other)
+    logger = CsvLogger(per_trial=True)
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_started(exp, other)
     logger.tunecore_trial_result(
-        trial, {"loss": np.float32(0.5), "info": {"lr": 0.1, "opt": {"beta": 0.9}}, "tags": ["a", 1], "note": "x,y"}
+        exp,
+        trial,
+        {"loss": np.float32(0.5), "info": {"lr": 0.1, "opt": {"beta": 0.9}}, "tags": ["a", 1], "note": "x,y"},
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        logger.tunecore_trial_result(trial, {"loss": math.nan, "info": {"lr": 0.2, "new": 1}, "acc": np.int64(1)})
-        logger.tunecore_trial_result(trial, {"loss": math.inf, "acc": 2, "other": None})  # warned already
-        logger.tunecore_trial_result(other, {"a": 1})
-        logger.tunecore_trial_result(other, {"a": 2, "b": 3})  # once per trial
+        logger.tunecore_trial_result(exp, trial, {"loss": math.nan, "info": {"lr": 0.2, "new": 1}, "acc": np.int64(1)})
+        logger.tunecore_trial_result(exp, trial, {"loss": math.inf, "acc": 2, "other": None})  # warned already
+        logger.tunecore_trial_result(exp, other, {"a": 1})
+        logger.tunecore_trial_result(exp, other, {"a": 2, "b": 3})  # once per trial
     logger.tunecore_experiment_finished()
     assert [str(w.message) for w in caught] == [
         "CsvLogger: trial t0001 reported keys that are not columns of its progress.csv and are left out there"
@@ -272,17 +447,184 @@ def test_csv_logger_flattens_and_keeps_the_first_columns(tmp_path):
     assert on_disk(other, "progress.csv").splitlines() == ["a", "1", "2"]
 
 
-def test_csv_logger_reuses_the_header_of_a_resumed_trial(tmp_path):
-    trial = make_trial(tmp_path)
-    logger = CsvLogger()
-    logger.tunecore_trial_started(trial)
-    logger.tunecore_trial_result(trial, {"loss": 1.0, "it": 1})
+@pytest.mark.parametrize("per_trial", [False, True])
+def test_csv_logger_reuses_the_header_already_in_the_file(tmp_path, per_trial):
+    exp, trial = make_experiment(tmp_path), trial_view(tmp_path, "t1", {"lr": 0.1})
+    logger = CsvLogger(per_trial=per_trial)
+    logger.tunecore_trial_started(exp, trial)
+    logger.tunecore_trial_result(exp, trial, {"loss": 1.0, "it": 1})
     logger.tunecore_trial_finished(trial)
-    resumed = CsvLogger()  # e.g. after the experiment was resumed
-    resumed.tunecore_trial_started(trial)
-    resumed.tunecore_trial_result(trial, {"it": 2, "loss": 0.5})
+    logger.tunecore_experiment_finished()
+    resumed = CsvLogger(per_trial=per_trial)  # e.g. after the experiment was resumed
+    resumed.tunecore_trial_started(exp, trial)
+    resumed.tunecore_trial_result(exp, trial, {"it": 2, "loss": 0.5})
     resumed.tunecore_experiment_finished()
-    assert on_disk(trial, "progress.csv").splitlines() == ["loss,it", "1.0,1", "0.5,2"]
+    file = Path(trial.path if per_trial else tmp_path) / "progress.csv"
+    expected = ["loss,it", "1.0,1", "0.5,2"]
+    if not per_trial:
+        expected = ["loss,it,trial_id,config/lr", "1.0,1,t1,0.1", "0.5,2,t1,0.1"]
+    assert file.read_text().splitlines() == expected
+
+
+# --- through fit(): the files are complete however the run ends ------------------------------------------
+
+
+def report_three(fail_at: float | None = None, sigint_at: float | None = None):
+    def train(config):
+        for step in range(1, 4):
+            if config["x"] == sigint_at and step == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C: the experiment stops gracefully
+            tunecore.report({"loss": config["x"] * step, "step": step})
+        if config["x"] == fail_at:
+            raise KeyboardInterrupt  # what a second Ctrl+C raises: stopped at once
+
+    return train
+
+
+def fit_with_loggers(tmp_path, loggers_config, *, fail_at=None, sigint_at=None, stop=None):
+    return tunecore.Tuner(
+        report_three(fail_at, sigint_at),
+        param_space={"x": tunecore.grid_search([1.0, 2.0, 3.0, 4.0])},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline"),
+        run_config=tunecore.RunConfig(
+            name="exp", storage_path=str(tmp_path), loggers=loggers_config, stop=stop, verbose=0
+        ),
+    ).fit()
+
+
+def journaled_results(path: Path) -> list[dict[str, Any]]:
+    return [record["result"] for record in read_journal(str(path)) if record["event"] == "result"]
+
+
+def assert_files_hold_every_journaled_result(path: Path, csv: bool = True) -> None:
+    results = journaled_results(path)
+    assert results
+    lines = [json.loads(line) for line in (path / "result.jsonl").read_text().splitlines()]
+    assert [{k: v for k, v in line.items() if k != "config"} for line in lines] == results
+    assert [line["config"]["x"] for line in lines] == [r["loss"] / r["step"] for r in results]
+    if not csv:
+        return
+    rows = (path / "progress.csv").read_text().splitlines()
+    assert rows[0] == "loss,step,training_iteration,time_this_iter_s,time_total_s,timestamp,trial_id,done,config/x"
+    assert [row.split(",")[6] for row in rows[1:]] == [r["trial_id"] for r in results]
+
+
+SLOW_FLUSH = [{"name": "json", "flush_interval_s": 3600}, {"name": "csv", "flush_interval_s": 3600}]
+
+
+def test_files_are_complete_after_a_normal_end(tmp_path):
+    grid = fit_with_loggers(tmp_path, SLOW_FLUSH)
+    path = Path(grid.experiment_path)
+    assert_files_hold_every_journaled_result(path)
+    assert len(journaled_results(path)) == 12
+    assert sorted(os.listdir(path)) == [  # the loggers create no trial directory
+        "experiment.json",
+        "journal.jsonl",
+        "progress.csv",
+        "result.jsonl",
+        "snapshot.0",
+        "snapshot.1",
+        "spec.pkl",
+        "state.json",
+    ]
+
+
+def test_files_are_complete_after_ctrl_c(tmp_path):
+    fit_with_loggers(tmp_path, SLOW_FLUSH, sigint_at=2.0)
+    path = tmp_path / "exp"
+    assert_files_hold_every_journaled_result(path)
+    assert 4 <= len(journaled_results(path)) < 12  # the second trial stopped at its next report
+
+
+def test_files_are_complete_after_a_keyboard_interrupt(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        fit_with_loggers(tmp_path, SLOW_FLUSH, fail_at=3.0)
+    path = tmp_path / "exp"
+    assert_files_hold_every_journaled_result(path)
+    assert len(journaled_results(path)) == 9  # the third trial's results came before the interrupt
+
+
+def test_files_are_complete_after_an_exception(tmp_path):
+    def failing_stopper(trial_id, result):
+        if trial_id == "t00002" and result["step"] == 2:
+            raise RuntimeError("a broken stopper")
+        return False
+
+    with pytest.raises(RuntimeError, match="a broken stopper"):
+        fit_with_loggers(tmp_path, SLOW_FLUSH, stop=failing_stopper)
+    path = tmp_path / "exp"
+    assert_files_hold_every_journaled_result(path)
+    assert len(journaled_results(path)) >= 4  # the first trial's 3, the second's first
+
+
+def test_the_default_loggers_write_the_experiment_files(tmp_path):
+    grid = fit_with_loggers(tmp_path, None)
+    assert_files_hold_every_journaled_result(Path(grid.experiment_path))
+    assert not any(Path(result.path).exists() for result in grid)  # nothing wrote into the trial directories
+
+
+def test_logger_instances_in_run_config_are_saved_with_the_experiment_by_their_options(tmp_path):
+    json_logger = JsonLogger(flush_interval_s=5.0)
+    json_logger.tunecore_trial_result(make_experiment(tmp_path), trial_view(tmp_path), result(1, loss=1.0))
+    copy = pickle.loads(pickle.dumps(json_logger))  # open file, lock and buffer left behind
+    assert (copy.flush_interval_s, copy.per_trial, copy._files, copy._configs) == (5.0, False, {}, {})
+    json_logger.tunecore_experiment_finished()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="the experiment could not be saved whole")
+        grid = fit_with_loggers(tmp_path / "run", [JsonLogger(), CsvLogger(per_trial=True)])
+    assert_files_hold_every_journaled_result(Path(grid.experiment_path), csv=False)
+    assert Path(grid[0].path, "progress.csv").read_text().count("\n") == 4
+
+
+# --- write_trial_files: Ray Tune's per-trial files afterwards, from the journal ----------------------------
+
+
+PER_TRIAL = [{"name": "json", "per_trial": True}, {"name": "csv", "per_trial": True}]
+PER_TRIAL_NAMES = ["params.json", "progress.csv", "result.jsonl"]
+
+
+def trial_files(grid) -> dict[str, str]:
+    return {f"{r.trial_id}/{file.name}": file.read_text() for r in grid for file in sorted(Path(r.path).iterdir())}
+
+
+def test_write_trial_files_writes_what_per_trial_loggers_write_during_the_run(tmp_path):
+    grid = fit_with_loggers(tmp_path, PER_TRIAL)
+    written = trial_files(grid)
+    assert sorted(written) == [f"t0000{i}/{name}" for i in (1, 2, 3, 4) for name in PER_TRIAL_NAMES]
+    assert json.loads(written["t00002/params.json"]) == {"x": 2.0}
+    assert written["t00002/result.jsonl"].count("\n") == 3 and written["t00002/progress.csv"].count("\n") == 4
+    assert write_trial_files(grid.experiment_path) == ["t00001", "t00002", "t00003", "t00004"]
+    assert trial_files(grid) == written  # the same bytes: replaced, not appended to
+
+
+def test_write_trial_files_works_for_an_experiment_run_without_loggers(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        fit_with_loggers(tmp_path, [], fail_at=2.0)
+    path = tmp_path / "exp"
+    assert files_under(path) == [
+        "experiment.json",
+        "journal.jsonl",
+        "snapshot.0",
+        "snapshot.1",
+        "spec.pkl",
+        "state.json",
+    ]
+    assert write_trial_files(path) == ["t00001", "t00002"]
+    assert files_under(path / "t00002") == PER_TRIAL_NAMES
+    losses = [json.loads(line)["loss"] for line in (path / "t00002" / "result.jsonl").read_text().splitlines()]
+    assert losses == [2.0, 4.0, 6.0]
+
+
+def test_write_trial_files_needs_an_experiment_no_process_runs(tmp_path):
+    with pytest.raises(TuneError, match="is not a tunecore experiment directory"):
+        write_trial_files(tmp_path)
+    grid = fit_with_loggers(tmp_path, [])
+    lock = ExperimentLock.acquire(grid.experiment_path, "run")
+    try:
+        with pytest.raises(TuneError, match="is in use by"):
+            write_trial_files(grid.experiment_path)
+    finally:
+        lock.release()
 
 
 # --- console ------------------------------------------------------------------------------------------
@@ -301,17 +643,18 @@ def run_console(tmp_path: Path, logger: ConsoleLogger, verbose: int = 1) -> str:
         logger.tunecore_trial_started(exp, trial)
     losses = {"t0": [0.9, 0.5], "t1": [0.8, math.nan], "t2": [0.7, 0.6]}
     for iteration in (1, 2):
-        for trial in trials:
+        for i, trial in enumerate(trials):
             clock.now += 0.5
             res = result(iteration, trial.trial_id, loss=losses[trial.trial_id][iteration - 1], acc=np.float32(0.25))
-            trial.last_result = res
+            trials[i] = trial = attrs.evolve(trial, last_result=res)  # each event hands over a new view
             logger.tunecore_trial_result(exp, trial, res)
-    trials[1].status = TrialStatus.PAUSED  # no event for a pause
+    trials[1] = attrs.evolve(trials[1], status=TrialStatus.PAUSED)
+    logger.tunecore_trial_paused(exp, trials[1])
     clock.now += 1
-    trials[0].status = TrialStatus.TERMINATED
+    trials[0] = attrs.evolve(trials[0], status=TrialStatus.TERMINATED)
     logger.tunecore_trial_finished(exp, trials[0], "TERMINATED", None)
     clock.now += 1
-    trials[2].status = TrialStatus.ERROR
+    trials[2] = attrs.evolve(trials[2], status=TrialStatus.ERROR)
     error = 'Traceback (most recent call last):\n  File "x.py", line 1\nValueError: bad lr\n'
     logger.tunecore_trial_finished(exp, trials[2], "ERROR", error)
     clock.now += 60
@@ -387,7 +730,7 @@ def test_console_redraws_the_status_line_in_place_on_a_terminal(tmp_path):
     exp = make_experiment(tmp_path)
     trial = make_trial(tmp_path, "a", {"x": 1})
     logger.tunecore_trial_started(exp, trial)
-    trial.status = TrialStatus.TERMINATED
+    trial = attrs.evolve(trial, status=TrialStatus.TERMINATED)
     logger.tunecore_trial_finished(exp, trial, "TERMINATED", None)
     logger.tunecore_experiment_finished(exp, [trial])
     clear = "\r\x1b[K"
@@ -412,7 +755,7 @@ def test_console_stream_names_and_bad_options(tmp_path, capsys):
             ConsoleLogger(**kwargs)
 
 
-def test_console_keeps_counts_and_only_the_running_trials(tmp_path):
+def test_console_keeps_counters_not_trials(tmp_path):
     stream = io.StringIO()
     logger = ConsoleLogger(stream=stream, status_interval_s=0)
     logger.clock = Clock()
@@ -420,11 +763,11 @@ def test_console_keeps_counts_and_only_the_running_trials(tmp_path):
     for i in range(2000):
         trial = Trial(f"t{i}", {"i": i}, TrialStatus.RUNNING, None)
         logger.tunecore_trial_started(exp, trial)
-        trial.last_result = {"loss": 1.0 / (i + 1)}
+        trial = attrs.evolve(trial, last_result={"loss": 1.0 / (i + 1)})
         logger.tunecore_trial_result(exp, trial, trial.last_result)
-        trial.status = TrialStatus.TERMINATED
+        trial = attrs.evolve(trial, status=TrialStatus.TERMINATED)
         logger.tunecore_trial_finished(exp, trial, "TERMINATED", None)
-    assert logger._running == {}  # only the running trials are kept for the status line
+    assert logger._counts == {"RUNNING": 0, "TERMINATED": 2000}  # counters, not kept trials
     assert stream.getvalue().splitlines()[-1] == "[0.0s] 0 running, 2000 terminated | best loss=0.0005 (t1999)"
 
 
@@ -438,31 +781,54 @@ def test_loggers_observe_events_through_a_real_plugin_manager(tmp_path):
     events = plugins.events
     console = ConsoleLogger(stream=io.StringIO(), status_interval_s=3600)
     json_logger, csv_logger = JsonLogger(flush_interval_s=3600), CsvLogger(flush_interval_s=3600)
-    for logger in (json_logger, csv_logger, console):
+    per_trial = JsonLogger(flush_interval_s=3600, per_trial=True)
+    for logger in (json_logger, csv_logger, per_trial, console):
         events.observe(logger)
     exp = make_experiment(tmp_path, verbose=1)
-    trial = make_trial(tmp_path)
+    trial = trial_view(tmp_path, "t0001", {"lr": 0.003123, "layers": 2})
     events.experiment_started(exp)
     events.trial_started(exp, trial)
     for i, loss in enumerate([0.5, np.float64(0.25)], start=1):
         res = result(i, loss=loss, info={"lr": np.float32(0.5)})
-        trial.last_result = res
+        trial = attrs.evolve(trial, last_result=res)
         events.trial_result(exp, trial, res)
         events.trial_checkpoint(exp, trial, "checkpoint")
-    assert on_disk(trial, "result.jsonl") == ""  # buffered
-    trial.status = TrialStatus.TERMINATED
+    assert (tmp_path / "result.jsonl").read_text() == on_disk(trial, "result.jsonl") == ""  # buffered
+    trial = attrs.evolve(trial, status=TrialStatus.TERMINATED)
     events.trial_finished(exp, trial, "TERMINATED", None)
     assert on_disk(trial, "result.jsonl") == (
         '{"loss": 0.5, "info": {"lr": 0.5}, "training_iteration": 1, "trial_id": "t0001", "done": false}\n'
         '{"loss": 0.25, "info": {"lr": 0.5}, "training_iteration": 2, "trial_id": "t0001", "done": false}\n'
     )
-    assert on_disk(trial, "progress.csv") == (
-        "loss,info/lr,training_iteration,trial_id,done\n0.5,0.5,1,t0001,False\n0.25,0.5,2,t0001,False\n"
-    )
     events.experiment_finished(exp, [trial])
+    assert (tmp_path / "result.jsonl").read_text() == (
+        '{"loss": 0.5, "info": {"lr": 0.5}, "training_iteration": 1, "trial_id": "t0001", "done": false,'
+        ' "config": {"lr": 0.003123, "layers": 2}}\n'
+        '{"loss": 0.25, "info": {"lr": 0.5}, "training_iteration": 2, "trial_id": "t0001", "done": false,'
+        ' "config": {"lr": 0.003123, "layers": 2}}\n'
+    )
+    assert (tmp_path / "progress.csv").read_text() == (
+        "loss,info/lr,training_iteration,trial_id,done,config/lr,config/layers\n"
+        "0.5,0.5,1,t0001,False,0.003123,2\n0.25,0.5,2,t0001,False,0.003123,2\n"
+    )
     assert console.stream.getvalue().splitlines()[1:] == [
         "t0001 TERMINATED iter=2 loss=0.25 | lr=0.003123 layers=2",
         "Finished exp: 1 trial (1 terminated) in 0.0s | best loss=0.25 (t0001, iter 2) lr=0.003123 layers=2",
     ]
-    for logger in (json_logger, csv_logger, console):
+    for logger in (json_logger, csv_logger, per_trial, console):
         events.forget(logger)
+
+
+def test_console_counts_a_restarted_trial_as_no_longer_running(tmp_path):
+    """The counts follow the events: a restart (e.g. PBT's exploit) takes the trial off the running count,
+    without reading a kept view's status (views never change)."""
+    stream = io.StringIO()
+    logger = ConsoleLogger(stream=stream, status_interval_s=0)
+    logger.clock = Clock()
+    exp = make_experiment(tmp_path)
+    first, second = (Trial(f"t{i}", {"i": i}, TrialStatus.RUNNING, None) for i in (1, 2))
+    logger.tunecore_trial_started(exp, first)
+    logger.tunecore_trial_started(exp, second)
+    logger.tunecore_trial_restarted(exp, attrs.evolve(second, status=TrialStatus.PENDING))
+    logger.tunecore_trial_paused(exp, attrs.evolve(first, status=TrialStatus.PAUSED))
+    assert stream.getvalue().splitlines()[-1].startswith("[0.0s] 0 running, 1 paused")

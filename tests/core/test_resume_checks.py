@@ -21,13 +21,16 @@ from tunecore.storage import read_journal
 ROOT = Path(__file__).parents[2]
 
 
+PER_TRIAL = [{"name": "json", "per_trial": True}, {"name": "csv", "per_trial": True}]
+
+
 def start_experiment(tmp_path: Path, num_samples: int = 3) -> Path:
     """A finished experiment whose trials have directories (params.json, progress.csv, result.jsonl)."""
     grid = tunecore.Tuner(
         "tests.core.data.trainables:train",
         param_space={"lr": tunecore.uniform(0.0, 0.1)},
         tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples=num_samples, seed=0, executor="inline"),
-        run_config=tunecore.RunConfig(name="exp", storage_path=str(tmp_path), loggers=["json", "csv"], verbose=0),
+        run_config=tunecore.RunConfig(name="exp", storage_path=str(tmp_path), loggers=PER_TRIAL, verbose=0),
     ).fit()
     return Path(grid.experiment_path)
 

@@ -97,10 +97,15 @@ def test_storage_layout(tmp_path):
     path = grid.experiment_path
     assert path == str(tmp_path / "exp")
     assert sorted(os.listdir(path)) == [
-        "experiment.json", "journal.jsonl", "snapshot.0", "snapshot.1", "spec.pkl", "state.json", "t00001", "t00002"
+        "experiment.json", "journal.jsonl", "progress.csv", "result.jsonl", "snapshot.0", "snapshot.1", "spec.pkl",
+        "state.json",
     ]
-    assert sorted(os.listdir(os.path.join(path, "t00001"))) == ["params.json", "progress.csv", "result.jsonl"]
-    with open(os.path.join(path, "t00001", "params.json")) as file:
+    with open(os.path.join(path, "result.jsonl")) as file:
+        assert json.loads(file.readline())["config"] == grid[0].config
+    per_trial = [{"name": "json", "per_trial": True}, {"name": "csv", "per_trial": True}]
+    grid = run(quadratic, tmp_path / "ray", num_samples=2, seed=0, loggers=per_trial)
+    assert sorted(os.listdir(grid[0].path)) == ["params.json", "progress.csv", "result.jsonl"]
+    with open(os.path.join(grid[0].path, "params.json")) as file:
         assert json.load(file) == grid[0].config
     with open(os.path.join(path, "experiment.json")) as file:
         experiment = json.load(file)

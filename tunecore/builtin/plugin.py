@@ -43,6 +43,6 @@ def tunecore_register_executors(register: Register) -> None:
 @hookimpl
 def tunecore_register_loggers(register: Register) -> None:
     """json (result.jsonl), csv (progress.csv) and console (live status)."""
-    register("json", loggers.JsonLogger, "One JSON line per result in <trial>/result.jsonl")
-    register("csv", loggers.CsvLogger, "One CSV row per result in <trial>/progress.csv")
+    register("json", loggers.JsonLogger, "Every result, with its trial and config, in <experiment>/result.jsonl")
+    register("csv", loggers.CsvLogger, "Every result, with its trial and config, in <experiment>/progress.csv")
     register("console", loggers.ConsoleLogger, "Live status, finished trials and a summary on stderr")
