@@ -70,7 +70,7 @@ def tunecore_register_executors(register: Register) -> None:
 
     Called once per plugin when a plugin manager is built. Call ``register(name, factory, summary)``
     for each executor; ``factory(**options)`` must return an object following
-    :class:`tunecore.protocols.Executor`. Returns nothing.
+    :class:`tunecore.executors.Executor` (the contract is in :mod:`tunecore.executors`). Returns nothing.
     """
 
 

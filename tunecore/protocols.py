@@ -1,4 +1,7 @@
-"""The component protocols: what searchers, schedulers, stoppers, executors and loggers implement.
+"""The component protocols: what searchers, schedulers, stoppers and loggers implement.
+
+Executors have their own contract, :mod:`tunecore.executors` (``Executor`` and ``ExecutorHandler`` are
+importable from here too).
 
 Each protocol is a small base class with working defaults; a plugin may subclass it or provide any object
 with the same methods. Factories registered by plugins receive only the user's options; the experiment's
@@ -26,6 +29,8 @@ import attrs
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from tunecore.executors.base import Executor as Executor
+    from tunecore.executors.base import ExecutorHandler as ExecutorHandler
     from tunecore.trial import Trial
 
 
@@ -194,56 +199,10 @@ class Logger:
     """
 
 
-class ExecutorHandler:
-    """What an executor calls back into (the controller implements it).
+def __getattr__(name: str) -> Any:
+    """``Executor`` and ``ExecutorHandler`` live in :mod:`tunecore.executors` (imported on first use here)."""
+    if name in ("Executor", "ExecutorHandler"):
+        from tunecore.executors import base
 
-    ``on_result`` is called for every result, in the order a trial reported them; its returned
-    :class:`Decision`'s action is what the trial's next ``report()`` acts on (CONTINUE goes on; STOP,
-    PAUSE and RESTART end the trial with outcome ``"stopped"``). ``on_trial_end`` is called exactly once
-    per launch, after the trial's last ``on_result``.
-    """
-
-    def on_result(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Decision:
-        """A trial reported ``result`` (with ``checkpoint``, a directory in its trial dir, or None)."""
-        raise NotImplementedError
-
-    def on_trial_end(self, trial_id: str, outcome: str, error: str | None) -> None:
-        """A launch ended: ``outcome`` is ``"completed"``, ``"stopped"`` or ``"error"`` (with a traceback)."""
-        raise NotImplementedError
-
-
-class Executor:
-    """Runs trials somewhere (this process, worker processes, a cluster) and streams their results.
-
-    Call order: ``start`` once; then repeatedly ``capacity`` / ``launch`` and ``process``; ``stop`` for a
-    trial the controller wants to end outside a decision (time budget, experiment stop); ``shutdown`` once,
-    which must leave nothing running.
-    """
-
-    def start(self, trainable: Any, handler: ExecutorHandler) -> None:
-        """Prepare to run ``trainable`` (shipped to workers once); results go to ``handler``."""
-        raise NotImplementedError
-
-    def capacity(self, resources: dict[str, float]) -> int:
-        """How many more trials needing ``resources`` each could be launched right now."""
-        raise NotImplementedError
-
-    def launch(self, launch: Any) -> None:
-        """Start a trial described by a :class:`tunecore.runner.TrialLaunch`."""
-        raise NotImplementedError
-
-    def process(self, timeout: float) -> None:
-        """Deliver pending events to the handler, waiting up to ``timeout`` seconds for the first."""
-        raise NotImplementedError
-
-    def stop(self, trial_id: str, force: bool = False) -> None:
-        """Ask a running trial to stop at its next report; ``force`` ends it now (killing its worker)."""
-        raise NotImplementedError
-
-    def running(self) -> int:
-        """How many launched trials have not ended yet."""
-        raise NotImplementedError
-
-    def shutdown(self) -> None:
-        """End every trial and worker; release everything."""
-        raise NotImplementedError
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

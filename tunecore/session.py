@@ -1,22 +1,37 @@
 """What a running trainable calls: ``report``, ``get_checkpoint``, ``get_context``.
 
-Each executor runs a trial inside a :class:`Session`, which fills in the automatic result fields, stores
-reported checkpoints in the trial's directory, hands each result to the executor's :class:`ReportChannel`
-and unwinds the trainable with :class:`TrialInterrupt` when the scheduler decided to stop or pause it.
+Each executor runs a trial inside a :class:`Session` (through :class:`tunecore.executors.TrialRunner`),
+which fills in the automatic result fields, stores reported checkpoints in the trial's directory, hands
+each result to the executor's :class:`~tunecore.executors.ReportChannel` and unwinds the trainable with
+:class:`TrialInterrupt` at the report after a decision to stop, pause or restart it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
 from tunecore.checkpoint import Checkpoint, store_checkpoint
 from tunecore.errors import TuneError
+from tunecore.executors.channel import ReportChannel
 from tunecore.protocols import Action
+
+__all__ = [
+    "ReportChannel",
+    "Session",
+    "TrialContext",
+    "TrialDone",
+    "TrialInterrupt",
+    "activate",
+    "get_checkpoint",
+    "get_context",
+    "report",
+]
 
 
 @attrs.frozen
@@ -31,24 +46,19 @@ class TrialContext:
     config: dict[str, Any]
     """The trial's config."""
     resources: dict[str, float]
-    """Resources assigned to the trial, e.g. ``{"cpu": 1, "gpu": 0.5}``."""
+    """Resources assigned to the trial, in all: e.g. ``{"cpu": 1, "gpu": 0.5}``."""
     seed: int | None
     """A seed derived from the experiment's seed and the trial, for the trainable's own randomness."""
     start_iteration: int
     """``training_iteration`` already done when this run of the trial started (from a checkpoint)."""
+    bundles: list[dict[str, float]] = attrs.field(factory=list)
+    """The bundles of ``resources``, one per process the trial starts (one bundle for most trials)."""
 
     @property
     def iteration(self) -> int:
         """The number of results reported so far, counting those before a resume."""
         session = _current_session()
         return session.iteration if session is not None and session.context is self else self.start_iteration
-
-
-class ReportChannel(Protocol):
-    """How a session hands results to its executor (implemented by each executor)."""
-
-    def report(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
-        """Deliver a result; return the action the trainable must take now (CONTINUE to go on)."""
 
 
 class TrialInterrupt(BaseException):
@@ -87,9 +97,12 @@ class Session:
         self._last_time = time.monotonic()
 
     def report(self, metrics: dict[str, Any], checkpoint: Checkpoint | None = None, *, final: bool = False) -> None:
-        """Record one result (and checkpoint); raise TrialInterrupt if the trial must stop now.
+        """Record one result (and checkpoint) unless the trial must end here (then raise TrialInterrupt).
 
-        A result with ``done=True`` (unless ``final``: the trainable has returned) raises TrialDone once delivered.
+        The channel's :meth:`~tunecore.executors.ReportChannel.action` comes first: anything but CONTINUE
+        (the decision about the previous result) ends the trial without delivering this result. Once it is
+        delivered, a stop request ends the trial (TrialInterrupt), and a result with ``done=True`` (unless
+        ``final``: the trainable has returned) raises TrialDone.
         """
         if not isinstance(metrics, dict):
             raise TypeError(f"tunecore.report() needs a dict of metrics, got {type(metrics).__name__}")
@@ -98,6 +111,11 @@ class Session:
                 f"tunecore.report(checkpoint=...) needs a tunecore.Checkpoint, got {type(checkpoint).__name__}"
             )
         now = time.monotonic()
+        action = self.channel.action()
+        if action is not Action.CONTINUE:
+            if checkpoint is not None and checkpoint.owned:  # tunecore's temporary directory, never reported
+                shutil.rmtree(checkpoint.path, ignore_errors=True)
+            raise TrialInterrupt(action)
         self.iteration += 1
         elapsed = now - self._last_time
         self._last_time = now
@@ -113,11 +131,12 @@ class Session:
         if checkpoint is not None:
             self.checkpoint = store_checkpoint(checkpoint, self.context.trial_dir, self.iteration)
             stored = self.checkpoint.path
-        action = self.channel.report(self.context.trial_id, result, stored)
-        if action is not Action.CONTINUE and not done:
-            raise TrialInterrupt(action)
-        if done and not final:
-            raise TrialDone
+        after = self.channel.send(self.context.trial_id, result, stored)
+        if done:
+            if not final:
+                raise TrialDone
+        elif after is not Action.CONTINUE:
+            raise TrialInterrupt(after)
 
 
 _local = threading.local()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tunecore.errors import ConfigError
+from tunecore.executors.resources import DEFAULT, Resources
 
 
 class Trainable:
@@ -97,13 +98,13 @@ def _setup_with(setup: Callable[..., Any], parameters: dict[str, Any]) -> Callab
 
 
 class _WithResources(_Wrapper):
-    def __init__(self, trainable: Any, resources: dict[str, float]) -> None:
+    def __init__(self, trainable: Any, resources: Resources) -> None:
         super().__init__(trainable)
-        self._resources = resources
+        self.request = resources
 
     @property
     def resources(self) -> dict[str, float] | None:
-        return self._resources
+        return self.request.totals()
 
 
 def with_parameters(trainable: Any, **parameters: Any) -> Any:
@@ -116,19 +117,27 @@ def with_parameters(trainable: Any, **parameters: Any) -> Any:
     return _WithParameters(trainable, parameters)
 
 
-def with_resources(trainable: Any, resources: dict[str, float]) -> Any:
-    """Declare what each trial needs, e.g. ``{"cpu": 1, "gpu": 0.5}`` (fractions share a device)."""
-    if not isinstance(resources, dict) or not resources:
-        raise ConfigError(f"with_resources needs a dict such as {{'cpu': 1, 'gpu': 0.5}}, got {resources!r}")
-    for key, value in resources.items():
-        if key not in ("cpu", "gpu") or isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"with_resources: {key!r}: {value!r} is not valid; use 'cpu' and 'gpu' with numbers >= 0")
-    if resources.get("gpu", 0) > 1 and resources["gpu"] != int(resources["gpu"]):
-        raise ConfigError(f"with_resources: a gpu count above 1 must be whole, got {resources['gpu']}")
-    return _WithResources(trainable, dict(resources))
+def with_resources(trainable: Any, resources: dict[str, float] | list[dict[str, float]]) -> Any:
+    """Declare what each trial needs: ``{"cpu": 2, "gpu": 0.5, "memory": 2e9, "my_accelerator": 1}``.
+
+    ``gpu`` may be a fraction of one device (trials share it) or a whole count; ``memory`` is in bytes; any
+    other key is a custom resource the executor must have (``local``: its ``resources`` option). A bundle
+    that names no ``cpu`` gets one. A trial that starts several processes asks for a list of bundles, one
+    per process: ``[{"cpu": 1, "gpu": 1}, {"cpu": 4}]``. The executor refuses, before any trial runs, a
+    request it can never satisfy.
+    """
+    return _WithResources(trainable, Resources.parse(resources, "with_resources"))
+
+
+def requested_resources(trainable: Any) -> Resources:
+    """What each trial of ``trainable`` needs (:func:`with_resources`; default one CPU)."""
+    while isinstance(trainable, _Wrapper):
+        if isinstance(trainable, _WithResources):
+            return trainable.request
+        trainable = trainable.trainable
+    return DEFAULT
 
 
 def trial_resources(trainable: Any) -> dict[str, float]:
-    """The resources each trial of ``trainable`` needs (default one CPU, no GPU)."""
-    declared = trainable.resources if isinstance(trainable, _Wrapper) else None
-    return {"cpu": 1.0, "gpu": 0.0, **(declared or {})}
+    """The totals of :func:`requested_resources`: ``{"cpu": .., "gpu": .., <others requested>: ..}``."""
+    return requested_resources(trainable).totals()

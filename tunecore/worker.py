@@ -9,17 +9,17 @@ The driver first sends a header ``(sys_path, pythonpath)`` (its ``sys.path``, an
 restore in this process's environment), then the cloudpickled trainable as raw bytes. Then:
 
 * driver to worker: ``(ANSWER, seq, action)`` the driver's answer to result ``seq`` (an :class:`Action`
-  value), ``(LAUNCH, token, launch)`` run a :class:`~tunecore.runner.TrialLaunch`, ``(STOP, token)`` stop
-  the trial of launch ``token`` at its next report, ``(EXIT,)`` exit when idle (or at the next report);
+  value), ``(LAUNCH, launch)`` run a :class:`~tunecore.executors.TrialLaunch`, ``(STOP, token)`` stop
+  the trial of launch ``token`` right after its next result, ``(EXIT,)`` exit when idle (or at the next report);
 * worker to driver: ``(READY, pid, error)`` the trainable was unpickled (``error`` is None) or not,
   ``(RESULT, seq, result, checkpoint)`` a result (``seq`` counts every result this worker sent),
-  ``(END, kind, error)`` the running trial ended with a :data:`~tunecore.runner.COMPLETED`,
-  :data:`~tunecore.runner.STOPPED` or :data:`~tunecore.runner.ERRORED` outcome.
+  ``(END, kind, error)`` the running trial ended (``kind``: an :class:`~tunecore.executors.Outcome` value).
 
-Reports are pipelined: result ``k`` is sent without waiting; the next ``report()`` first waits for the
-answer to ``k`` and, unless it is CONTINUE, ends the trial without sending anything. Answers and stop
-requests carry the result's sequence number or the launch's token, so those meant for an earlier trial
-are ignored.
+Reports are pipelined (:class:`~tunecore.executors.ReportChannel`): result ``k`` is sent without
+waiting; the next ``report()`` first waits for the answer to ``k`` and, unless it is CONTINUE, ends the
+trial without sending anything. Answers name the result (``seq`` is never reused by a worker) and stop
+requests the launch's token, so those meant for an earlier launch are ignored
+(:mod:`tunecore.executors.tokens`).
 
 The worker exits on ``EXIT``, when its input pipe reaches end of file, or (checked by a watchdog thread,
 even during a trial) when the driver process is gone.
@@ -32,7 +32,6 @@ import marshal
 import os
 import pickle
 import select
-import shutil
 import signal
 import sys
 import threading
@@ -42,17 +41,16 @@ import types
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tunecore.protocols import Action
-from tunecore.runner import ERRORED, TrialLaunch, TrialOutcome, TrialRunner
-from tunecore.session import TrialInterrupt
+from tunecore.executors import Action, CurrentLaunch, Outcome, TrialLaunch, TrialOutcome, TrialRunner
+from tunecore.executors.tokens import NO_LAUNCH
 
 # Driver to worker.
 ANSWER = 0
 """``(ANSWER, seq, action_value)``: the decision about result ``seq``."""
 LAUNCH = 1
-"""``(LAUNCH, token, trial_launch)``: run a trial."""
+"""``(LAUNCH, trial_launch)``: run a trial."""
 STOP = 2
-"""``(STOP, token)``: stop the trial of launch ``token`` at its next report."""
+"""``(STOP, token)``: stop the trial of launch ``token`` right after its next result."""
 EXIT = 3
 """``(EXIT,)``: exit."""
 
@@ -91,7 +89,7 @@ class WorkerExit(BaseException):
 
 
 class WorkerChannel:
-    """The pipelined :class:`~tunecore.session.ReportChannel` of a worker process."""
+    """The pipelined :class:`~tunecore.executors.ReportChannel` of a worker process."""
 
     def __init__(self, inbox: Connection, outbox: Connection) -> None:
         self._inbox = inbox
@@ -100,36 +98,39 @@ class WorkerChannel:
         self._poller.register(inbox.fileno(), select.POLLIN)
         self._seq = 0
         self._awaiting = 0
-        self._token = 0
+        self._launch = CurrentLaunch()
         self._action: Action | None = None
+        self._stop = False
 
     def begin(self, token: int) -> None:
-        """Start serving the trial of launch ``token``."""
-        self._token = token
+        """Start serving the launch ``token``."""
+        self._launch.begin(token)
         self._awaiting = 0
         self._action = None
+        self._stop = False
 
-    def report(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
-        """Act on the answer to the previous result; send this one unless the trial must end."""
+    def end(self) -> None:
+        """The launch ended: answers and stop requests for it are stale from now on."""
+        self.begin(NO_LAUNCH)
+
+    def action(self) -> Action:
+        """Wait for the answer to the previous result (with none due, read what has arrived: a stop)."""
         if self._action is None:
             if self._awaiting:
                 while self._awaiting and self._action is None:
                     self.handle(self.receive())
-            else:  # no answer due: look for a stop request without waiting
-                while self._action is None and self._poller.poll(0):
+            else:
+                while self._poller.poll(0):
                     self.handle(self.receive())
-        action = self._action
-        done = bool(result.get("done"))
-        if action is not None:
-            if checkpoint:  # stored for a result that will never be reported: nothing may point to it
-                shutil.rmtree(checkpoint, ignore_errors=True)
-            if done:  # the session only interrupts unfinished trials; a final result must not slip through
-                raise TrialInterrupt(action)
-            return action
+        return Action.CONTINUE if self._action is None else self._action
+
+    def send(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
+        """Send a result (its answer is awaited at the next report; a final one gets none); STOP when
+        the driver asked to stop the trial."""
         self._seq += 1
-        self.send((RESULT, self._seq, result, checkpoint))
-        self._awaiting = 0 if done else self._seq
-        return Action.CONTINUE
+        self.post((RESULT, self._seq, result, checkpoint))
+        self._awaiting = 0 if result.get("done") else self._seq
+        return Action.STOP if self._stop else Action.CONTINUE
 
     def handle(self, message: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """Apply an answer, stop or exit message; return a launch message, ignore stale ones."""
@@ -140,8 +141,8 @@ class WorkerChannel:
                 if message[2] != _CONTINUE_VALUE:
                     self._action = Action(message[2])
         elif kind == STOP:
-            if message[1] == self._token:
-                self._action = Action.STOP
+            if self._launch.is_current(message[1]):
+                self._stop = True
         elif kind == LAUNCH:
             return message
         elif kind == EXIT:
@@ -159,7 +160,7 @@ class WorkerChannel:
         except (EOFError, OSError):
             raise WorkerExit from None
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def post(self, message: tuple[Any, ...]) -> None:
         """Send ``message`` to the driver."""
         try:
             self._outbox.send_bytes(pickle.dumps(message, PROTOCOL))
@@ -192,13 +193,15 @@ def _load_trainable(channel: WorkerChannel) -> tuple[TrialRunner | None, str | N
         )
 
 
-def _run(runner: TrialRunner | None, init_error: str | None, launch: TrialLaunch, channel: WorkerChannel) -> Any:
+def _run(
+    runner: TrialRunner | None, init_error: str | None, launch: TrialLaunch, channel: WorkerChannel
+) -> TrialOutcome:
     if runner is None:
-        return TrialOutcome(ERRORED, error=init_error)
+        return TrialOutcome(Outcome.ERRORED, error=init_error)
     try:
         return runner.run(launch, channel)
     except SystemExit:
-        return TrialOutcome(ERRORED, error=traceback.format_exc())
+        return TrialOutcome(Outcome.ERRORED, error=traceback.format_exc())
 
 
 def serve(inbox: Connection, outbox: Connection) -> None:
@@ -207,16 +210,17 @@ def serve(inbox: Connection, outbox: Connection) -> None:
     runner: TrialRunner | None = None
     try:
         runner, init_error = _load_trainable(channel)
-        channel.send((READY, os.getpid(), init_error))
+        channel.post((READY, os.getpid(), init_error))
         while True:
             message = channel.handle(channel.receive())
             if message is None:
                 continue
-            channel.begin(message[1])
-            outcome = _run(runner, init_error, message[2], channel)
-            channel.begin(0)
+            launch: TrialLaunch = message[1]
+            channel.begin(launch.token)
+            outcome = _run(runner, init_error, launch, channel)
+            channel.end()
             _flush()
-            channel.send((END, outcome.kind, outcome.error))
+            channel.post((END, outcome.kind.value, outcome.error))
     except WorkerExit:
         pass
     finally:

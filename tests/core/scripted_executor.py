@@ -9,6 +9,7 @@ A script is a list of steps, played one per ``process()`` call, in order:
   effect, as in the real trial runner: the result is not delivered and the launch ends ``stopped``.
 - ``finish("t00001")``: the trainable returns (outcome ``completed``).
 - ``crash("t00001", "RuntimeError: boom")``: the trainable raises (outcome ``error``).
+- ``died("t00001")``: the worker running the trial dies (outcome ``worker_died``).
 - ``interrupt()``: Ctrl+C, as the Tuner's signal handler delivers it (``Controller.interrupt``);
   ``second_interrupt()``: the second Ctrl+C (KeyboardInterrupt).
 
@@ -25,10 +26,9 @@ import attrs
 
 from tests.conftest import CORE_AND_FIXTURES
 from tunecore.controller import Controller, ResumeOptions
+from tunecore.executors import Action, Executor, ExecutorHandler, Outcome, ResourceRequest, TrialLaunch
 from tunecore.journal import replay
 from tunecore.plugins import load_plugins
-from tunecore.protocols import Action, Executor, ExecutorHandler
-from tunecore.runner import COMPLETED, ERRORED, STOPPED, TrialLaunch
 from tunecore.storage import read_journal
 
 
@@ -56,6 +56,11 @@ def finish(trial_id: str) -> Step:
 def crash(trial_id: str, error: str = "Traceback ...\nRuntimeError: boom") -> Step:
     """The trial's trainable raises."""
     return Step("crash", trial_id, error=error)
+
+
+def died(trial_id: str, error: str = "worker process 123 died while running the trial (exit code 3)") -> Step:
+    """The worker running the trial dies."""
+    return Step("died", trial_id, error=error)
 
 
 def interrupt(reason: str = "interrupted by SIGINT") -> Step:
@@ -91,7 +96,7 @@ class ScriptedExecutor(Executor):
         """Remember the controller."""
         self._handler = handler
 
-    def capacity(self, resources: dict[str, float]) -> int:
+    def capacity(self, resources: ResourceRequest) -> int:
         """Free slots."""
         return self.slots - len(self._running)
 
@@ -104,7 +109,7 @@ class ScriptedExecutor(Executor):
         """Play the next step (or, with no script left, finish every running trial)."""
         if not self.script:
             for trial_id in list(self._running):
-                self._end(trial_id, COMPLETED, None)
+                self._end(trial_id, Outcome.COMPLETED, None)
             return
         step = self.script.pop(0)
         if step.kind == "keyboard_interrupt":
@@ -116,11 +121,13 @@ class ScriptedExecutor(Executor):
         assert step.trial_id in self._running, f"script: {step.trial_id} is not running ({sorted(self._running)})"
         trial_id, running = step.trial_id, self._running[step.trial_id]
         if step.kind == "finish":
-            self._end(trial_id, COMPLETED, None)
+            self._end(trial_id, Outcome.COMPLETED, None)
         elif step.kind == "crash":
-            self._end(trial_id, ERRORED, step.error)
+            self._end(trial_id, Outcome.ERRORED, step.error)
+        elif step.kind == "died":
+            self._end(trial_id, Outcome.WORKER_DIED, step.error)
         elif running.pending is not None:  # a decision takes effect at the next report
-            self._end(trial_id, STOPPED, None)
+            self._end(trial_id, Outcome.STOPPED, None)
         else:
             running.iteration += 1
             reported = {"training_iteration": running.iteration, **step.metrics}
@@ -132,11 +139,11 @@ class ScriptedExecutor(Executor):
             decision = self._handler.on_result(trial_id, reported, checkpoint)
             self.delivered.append(("result", trial_id, reported))
             if running.stop_requested:
-                self._end(trial_id, STOPPED, None)
+                self._end(trial_id, Outcome.STOPPED, None)
             elif decision.action is not Action.CONTINUE:
                 running.pending = decision.action
 
-    def _end(self, trial_id: str, outcome: str, error: str | None) -> None:
+    def _end(self, trial_id: str, outcome: Outcome, error: str | None) -> None:
         del self._running[trial_id]
         self.delivered.append(("end", trial_id, outcome))
         assert self._handler is not None
@@ -147,7 +154,7 @@ class ScriptedExecutor(Executor):
         if trial_id not in self._running:
             return
         if force:
-            self._end(trial_id, STOPPED, None)
+            self._end(trial_id, Outcome.STOPPED, None)
         else:
             self._running[trial_id].stop_requested = True
 

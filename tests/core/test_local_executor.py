@@ -18,10 +18,9 @@ import cloudpickle
 import pytest
 
 from tunecore.builtin.local_executor import LocalExecutor
-from tunecore.errors import ConfigError
+from tunecore.executors import Outcome, ResourceError, TrialLaunch
 from tunecore.protocols import CONTINUE, PAUSE, STOP, Decision
 from tunecore.references import resolve_reference
-from tunecore.runner import TrialLaunch
 from tunecore.session import get_context, report
 from tunecore.trainable import Trainable, with_parameters, with_resources
 
@@ -323,7 +322,7 @@ def test_a_traceback_shows_the_file_line_and_source_of_a_file_reference(start: S
     assert f'File "{source}", line 2, in helper\n    return 1 / x' in error
 
 
-def test_a_worker_killed_mid_trial_errors_and_is_replaced(start: Start, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_trial_ends_worker_died_and_is_replaced(start: Start, tmp_path: Path) -> None:
     executor, handler = start(trainable, num_workers=2, num_cpus=2)
     pidfile = tmp_path / "pid"
     launch(executor, "victim", {"mode": "hang", "pidfile": str(pidfile)}, tmp_path)
@@ -333,7 +332,7 @@ def test_a_worker_killed_mid_trial_errors_and_is_replaced(start: Start, tmp_path
     os.kill(pid, signal.SIGKILL)
     finish(executor)
     outcome, error = handler.ends["victim"]
-    assert outcome == "error"
+    assert outcome is Outcome.WORKER_DIED
     assert error == f"worker process {pid} died while running trial victim (killed by signal SIGKILL)"
     assert handler.ends["bystander"] == ("completed", None)
     assert gone(pid)
@@ -350,7 +349,7 @@ def test_a_worker_that_exits_reports_its_exit_code(start: Start, tmp_path: Path)
     launch(executor, "t1", {"mode": "exit"}, tmp_path)
     finish(executor)
     outcome, error = handler.ends["t1"]
-    assert outcome == "error"
+    assert outcome is Outcome.WORKER_DIED
     assert error is not None and error.startswith("worker process ") and error.endswith("(exit code 3)")
     launch(executor, "t2", {"n": 1}, tmp_path)
     finish(executor)
@@ -514,8 +513,8 @@ def test_workers_exit_when_the_driver_dies(tmp_path: Path) -> None:
             """
             import os, sys, time
             from tunecore.builtin.local_executor import LocalExecutor
+            from tunecore.executors import TrialLaunch
             from tunecore.protocols import CONTINUE
-            from tunecore.runner import TrialLaunch
 
             pids = []
 
@@ -625,7 +624,12 @@ def test_options_are_checked(options: dict[str, Any], message: str) -> None:
 def test_trials_that_cannot_fit_are_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     handler = Recorder()
-    with pytest.raises(ConfigError, match="each trial needs 4 CPU and 0 GPU but the local executor has 2 CPU"):
+    with pytest.raises(
+        ResourceError,
+        match=r"^each trial needs cpu=4, gpu=0 but the local executor has cpu=2, gpu=0, memory=[\d.]+ GB"
+        r" \(cpu=4 needed, cpu=2 there\): lower the trial's request \(tunecore.with_resources\) or give the local"
+        r" executor more \(its num_cpus, num_gpus, memory and resources=\{name: amount\} options\)$",
+    ):
         LocalExecutor(num_cpus=2).start(with_resources(trainable, {"cpu": 4}), handler)
-    with pytest.raises(ConfigError, match=r"each trial needs 1 CPU and 1 GPU but the local executor has .* 0 GPU"):
+    with pytest.raises(ResourceError, match=r"^each trial needs cpu=1, gpu=1 but .* \(gpu=1 needed, gpu=0 there\)"):
         LocalExecutor().start(with_resources(trainable, {"gpu": 1}), handler)

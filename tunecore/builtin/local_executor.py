@@ -8,7 +8,6 @@ multiplexes every worker's pipe and process handle in one event loop (:meth:`Loc
 from __future__ import annotations
 
 import io
-import itertools
 import linecache
 import marshal
 import math
@@ -30,10 +29,21 @@ import attrs
 import cloudpickle
 
 from tunecore.errors import ConfigError, TuneError
-from tunecore.protocols import Action, Executor, ExecutorHandler
+from tunecore.executors import (
+    Action,
+    CurrentLaunch,
+    Executor,
+    ExecutorHandler,
+    Outcome,
+    ResourceError,
+    ResourcePool,
+    ResourceRequest,
+    Resources,
+    TrialLaunch,
+    requested_resources,
+)
 from tunecore.references import USER_MODULE_PREFIX
-from tunecore.runner import ERRORED, STOPPED, TrialLaunch
-from tunecore.trainable import trial_resources, unwrap
+from tunecore.trainable import unwrap
 from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP, restore_code
 
 _EPS = 1e-9
@@ -63,9 +73,8 @@ class _Slot:
     gpu_share: float
     worker: _Worker | None = None
     trial_id: str | None = None
-    token: int = 0
-    cpu: float = 0.0
-    gpu: float = 0.0
+    launch: CurrentLaunch = attrs.field(factory=CurrentLaunch)
+    granted: Resources | None = None
     stop_requested: bool = False
 
 
@@ -77,18 +86,28 @@ class LocalExecutor(Executor):
     * ``num_workers``: how many worker processes (default: as many trials as the CPUs and GPUs fit,
       ``floor(num_cpus / cpu per trial)``, limited further by ``num_gpus / gpu per trial``);
     * ``num_cpus``: CPUs to share among running trials (default ``os.cpu_count()``);
-    * ``num_gpus``: GPUs to share (default: the number of devices listed in ``CUDA_VISIBLE_DEVICES``, or 0).
+    * ``num_gpus``: GPUs to share (default: the number of devices listed in ``CUDA_VISIBLE_DEVICES``, or 0);
+    * ``memory``: bytes of memory to share (default: this machine's physical memory);
+    * ``resources``: custom resources this machine has, e.g. ``{"accelerator_type_a100": 2}`` (default
+      none: a trial asking for one is refused).
 
-    Trials run at once only as far as ``num_cpus`` and ``num_gpus`` allow, whatever ``num_workers`` is.
-    Each worker gets fixed GPU devices through ``CUDA_VISIBLE_DEVICES``: trials needing a fraction of a
-    GPU share a device, whole counts get disjoint devices.
+    Trials run at once only as far as these amounts allow, whatever ``num_workers`` is; a trial of several
+    bundles needs their sum on this one machine. A request that can never fit is refused by :meth:`start`
+    with a :class:`~tunecore.executors.ResourceError`. Each worker gets fixed GPU devices through
+    ``CUDA_VISIBLE_DEVICES``: trials needing a fraction of a GPU share a device, whole counts get disjoint
+    devices (bundles adding up to more than one GPU get whole devices, rounded up).
     """
 
     shutdown_grace_s: float = 1.0
     """How long :meth:`shutdown` waits for workers to exit before killing them."""
 
     def __init__(
-        self, num_workers: int | None = None, num_cpus: float | None = None, num_gpus: float | None = None
+        self,
+        num_workers: int | None = None,
+        num_cpus: float | None = None,
+        num_gpus: float | None = None,
+        memory: float | None = None,
+        resources: dict[str, float] | None = None,
     ) -> None:
         if num_workers is not None and (
             isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 1
@@ -96,19 +115,21 @@ class LocalExecutor(Executor):
             raise ConfigError(f"num_workers must be a positive integer, got {num_workers!r}")
         _check_amount("num_cpus", num_cpus, allow_zero=False)
         _check_amount("num_gpus", num_gpus, allow_zero=True)
+        _check_amount("memory", memory, allow_zero=True)
         self.num_workers = None if num_workers is None else int(num_workers)
         self.num_cpus = None if num_cpus is None else float(num_cpus)
         self.num_gpus = None if num_gpus is None else float(num_gpus)
+        self.memory = None if memory is None else float(memory)
+        self.resources = _check_custom(resources)
         self._handler: ExecutorHandler | None = None
         self._slots: list[_Slot] = []
         self._by_trial: dict[str, _Slot] = {}
         self._workers: set[_Worker] = set()
         self._owners: dict[Any, _Worker] = {}
         self._waitables: list[Any] | None = None
-        self._tokens = itertools.count(1)
-        self._per_trial: dict[str, float] = {}
+        self._pool = ResourcePool({})
+        self._asked: tuple[dict[str, Any], Resources] | None = None  # the last request capacity() converted
         self._cpus = self._gpus = 0.0
-        self._used_cpu = self._used_gpu = 0.0
         self._header = self._payload = b""
         self._env: dict[str, str] = {}
         self._cwd = ""
@@ -120,22 +141,22 @@ class LocalExecutor(Executor):
         """Pickle ``trainable`` once and start every worker process without waiting for them."""
         if self._started:
             raise TuneError("LocalExecutor.start() was already called; create a new executor per experiment")
-        per_trial = trial_resources(trainable)
-        cpu, gpu = float(per_trial.get("cpu", 1.0)), float(per_trial.get("gpu", 0.0))
+        request = requested_resources(trainable)
+        cpu, gpu = request.cpu, request.gpu
         visible = _visible_devices()
         self._cpus = float(os.cpu_count() or 1) if self.num_cpus is None else self.num_cpus
         self._gpus = float(len(visible or ())) if self.num_gpus is None else self.num_gpus
+        capacity = {"cpu": self._cpus, "gpu": self._gpus, "memory": _memory(self.memory), **self.resources}
+        self._pool = ResourcePool(capacity, "the local executor", _FIX)
+        self._pool.check_satisfiable(request)
         layout = _gpu_layout(gpu, self._gpus, visible)
-        fit = math.floor(self._cpus / cpu + _EPS) if cpu > _EPS else max(1, math.floor(self._cpus + _EPS))
-        if gpu > _EPS:
-            fit = min(fit, len(layout))
+        fit = self._pool.how_many(request, limit=len(layout) if gpu > _EPS else _most_workers(cpu, self._cpus))
         if fit < 1:
-            raise ConfigError(
-                f"each trial needs {cpu:g} CPU and {gpu:g} GPU but the local executor has {self._cpus:g} CPU and "
-                f"{self._gpus:g} GPU: lower the trial's resources (with_resources) or raise num_cpus / num_gpus"
+            raise ResourceError(
+                f"each trial needs {request.describe()} but the {self._gpus:g} GPU of the local executor cannot be"
+                f" split that way (fractions up to 1 share a device, larger amounts take whole devices): {_FIX}"
             )
         count = self.num_workers or fit
-        self._per_trial = {"cpu": cpu, "gpu": gpu}
         self._payload = _pickle_trainable(trainable)
         pythonpath = os.environ.get("PYTHONPATH")
         self._header = pickle.dumps((list(sys.path), pythonpath), PROTOCOL)
@@ -154,17 +175,26 @@ class LocalExecutor(Executor):
             self.shutdown()
             raise
 
-    def capacity(self, resources: dict[str, float]) -> int:
-        """How many more trials needing ``resources`` fit now: idle workers, free CPUs and GPUs."""
+    def capacity(self, resources: ResourceRequest) -> int:
+        """How many more trials needing ``resources`` fit now: idle workers, free CPUs, GPUs, memory, ..."""
         if not self._started or self._closed:
             return 0
-        cpu, gpu = self._requested(resources)
+        return self._fits(self._as_request(resources))
+
+    def _fits(self, request: Resources) -> int:
+        gpu = request.gpu
         free = sum(1 for slot in self._slots if slot.trial_id is None and slot.gpu_share + _EPS >= gpu)
-        if cpu > _EPS:
-            free = min(free, math.floor((self._cpus - self._used_cpu) / cpu + _EPS))
-        if gpu > _EPS:
-            free = min(free, math.floor((self._gpus - self._used_gpu) / gpu + _EPS))
-        return max(free, 0)
+        return self._pool.how_many(request, limit=free) if free else 0
+
+    def _as_request(self, resources: ResourceRequest) -> Resources:
+        if isinstance(resources, Resources) or not isinstance(resources, dict):
+            return Resources.coerce(resources)
+        asked = self._asked  # the controller asks about the same dict again and again: convert it once
+        if asked is not None and asked[0] == resources:
+            return asked[1]
+        request = Resources.coerce(resources)
+        self._asked = (dict(resources), request)
+        return request
 
     def launch(self, launch: TrialLaunch) -> None:
         """Send ``launch`` to an idle worker (call :meth:`capacity` first)."""
@@ -172,24 +202,20 @@ class LocalExecutor(Executor):
             raise TuneError("LocalExecutor.launch() needs start() first and cannot follow shutdown()")
         if launch.trial_id in self._by_trial:
             raise TuneError(f"trial {launch.trial_id} is already running")
-        resources = dict(launch.resources)
-        cpu, gpu = self._requested(resources)
-        if self.capacity(resources) < 1:
+        request = launch.resources
+        if self._fits(request) < 1:
             raise TuneError(f"no capacity to launch trial {launch.trial_id} now; check capacity() first")
+        gpu = request.gpu
         free = [slot for slot in self._slots if slot.trial_id is None and slot.gpu_share + _EPS >= gpu]
         slot = next((s for s in free if s.worker is not None and not s.worker.dead), free[0])
         if slot.worker is None or slot.worker.dead:
             self._spawn(slot)
-        granted = {"cpu": cpu, "gpu": gpu}
-        if resources != granted:
-            launch = attrs.evolve(launch, resources=granted)
-        slot.trial_id, slot.token, slot.cpu, slot.gpu = launch.trial_id, next(self._tokens), cpu, gpu
-        slot.stop_requested = False
+        self._pool.acquire(request)
+        slot.trial_id, slot.granted, slot.stop_requested = launch.trial_id, request, False
+        slot.launch.begin(launch.token)
         self._by_trial[launch.trial_id] = slot
-        self._used_cpu += cpu
-        self._used_gpu += gpu
         assert slot.worker is not None
-        message = (LAUNCH, slot.token, launch)
+        message = (LAUNCH, launch)
         try:
             data = pickle.dumps(message, PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a function in the config
@@ -213,7 +239,7 @@ class LocalExecutor(Executor):
                 self._on_exit(worker)
 
     def stop(self, trial_id: str, force: bool = False) -> None:
-        """Ask a trial to stop at its next report, or (``force``) kill its worker and end it now."""
+        """Ask a trial to stop right after its next result, or (``force``) kill its worker and end it now."""
         slot = self._by_trial.get(trial_id)
         if slot is None or slot.worker is None:
             return
@@ -221,7 +247,7 @@ class LocalExecutor(Executor):
         if not force:
             if not slot.stop_requested:
                 slot.stop_requested = True
-                self._send(worker, (STOP, slot.token))
+                self._send(worker, (STOP, slot.launch.token))
             return
         self._release(slot)
         slot.worker = None
@@ -233,7 +259,7 @@ class LocalExecutor(Executor):
         if not self._closed:
             self._spawn(slot)
         assert self._handler is not None
-        self._handler.on_trial_end(trial_id, STOPPED, None)
+        self._handler.on_trial_end(trial_id, Outcome.STOPPED, None)
 
     def running(self) -> int:
         """How many launched trials have not ended yet."""
@@ -345,13 +371,13 @@ class LocalExecutor(Executor):
         handler = self._handler
         assert handler is not None
         if kind == RESULT:
-            trial_id, token = slot.trial_id, slot.token
+            trial_id, token = slot.trial_id, slot.launch.token
             if trial_id is None:
                 return
             result = message[2]
             done = result.get("done")  # read first: the handler may change the result
             decision = handler.on_result(trial_id, result, message[3])
-            if done or worker.dead or slot.token != token or slot.worker is not worker:
+            if done or worker.dead or not slot.launch.is_current(token) or slot.worker is not worker:
                 return
             action = Action.CONTINUE if decision is None else decision.action
             if slot.stop_requested and action is Action.CONTINUE:
@@ -361,7 +387,7 @@ class LocalExecutor(Executor):
             trial_id = slot.trial_id
             if trial_id is not None and slot.worker is worker:
                 self._release(slot)
-                handler.on_trial_end(trial_id, message[1], message[2])
+                handler.on_trial_end(trial_id, Outcome(message[1]), message[2])
         elif kind == READY:
             worker.ready = True
 
@@ -396,7 +422,7 @@ class LocalExecutor(Executor):
             assert self._handler is not None
             self._handler.on_trial_end(
                 trial_id,
-                ERRORED,
+                Outcome.WORKER_DIED,
                 f"worker process {worker.process.pid} died while running trial {trial_id} ({_describe(returncode)})",
             )
 
@@ -417,18 +443,13 @@ class LocalExecutor(Executor):
 
     # -- accounting -------------------------------------------------------------------------------------
 
-    def _requested(self, resources: dict[str, float]) -> tuple[float, float]:
-        requested = {**self._per_trial, **resources}
-        return float(requested.get("cpu", 1.0)), float(requested.get("gpu", 0.0))
-
     def _release(self, slot: _Slot) -> None:
         if slot.trial_id is not None:
             del self._by_trial[slot.trial_id]
-        self._used_cpu -= slot.cpu
-        self._used_gpu -= slot.gpu
-        if not self._by_trial:
-            self._used_cpu = self._used_gpu = 0.0
-        slot.trial_id, slot.cpu, slot.gpu, slot.stop_requested = None, 0.0, 0.0, False
+        if slot.granted is not None:
+            self._pool.release(slot.granted)
+        slot.trial_id, slot.granted, slot.stop_requested = None, None, False
+        slot.launch.end()
 
 
 def _send_init(outbox: Connection, header: bytes, payload: bytes) -> None:
@@ -437,6 +458,42 @@ def _send_init(outbox: Connection, header: bytes, payload: bytes) -> None:
         outbox.send_bytes(payload)
     except OSError:  # the worker died first; the driver reports its exit
         pass
+
+
+_FIX = (
+    "lower the trial's request (tunecore.with_resources) or give the local executor more"
+    " (its num_cpus, num_gpus, memory and resources={name: amount} options)"
+)
+
+
+def _most_workers(cpu: float, cpus: float) -> int:
+    """The most workers for trials of ``cpu`` CPUs each when nothing else limits them."""
+    return math.floor(cpus / cpu + _EPS) if cpu > _EPS else max(1, math.floor(cpus + _EPS))
+
+
+def _memory(memory: float | None) -> float:
+    """``memory``, or this machine's physical memory (unlimited where the system does not say)."""
+    if memory is not None:
+        return memory
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return math.inf
+
+
+def _check_custom(resources: Any) -> dict[str, float]:
+    if resources is None:
+        return {}
+    if not isinstance(resources, dict):
+        raise ConfigError(f"resources must be a dict of custom resources such as {{'tpu': 4}}, got {resources!r}")
+    for name, amount in resources.items():
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"resources: names are non-empty strings, got {name!r}")
+        if name.lower() in ("cpu", "gpu", "memory"):
+            option = {"cpu": "num_cpus", "gpu": "num_gpus", "memory": "memory"}[name.lower()]
+            raise ConfigError(f"resources: {name!r} is not a custom resource: use the {option} option")
+        _check_amount(f"resources[{name!r}]", amount, allow_zero=True)
+    return {name: float(amount) for name, amount in resources.items()}
 
 
 def _check_amount(name: str, value: Any, allow_zero: bool) -> None:
