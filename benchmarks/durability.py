@@ -10,7 +10,7 @@ components are loaded (``TUNECORE_DISABLE_PLUGIN_AUTOLOAD=1``), whatever plugins
                  at every status change, every result with a checkpoint, every snapshot and at least every
                  second; a component snapshot (searcher/scheduler/stoppers ``save()``, cloudpickle, one
                  ``pwrite`` into snapshot.0/.1) after every trial creation and every trial end.
-    ``no-snap``  ``Controller._snapshot`` monkeypatched to a no-op: no ``save()``, no pickling, no snapshot
+    ``no-snap``  ``Snapshots.take`` monkeypatched to a no-op: no ``save()``, no pickling, no snapshot
                  write, and not the journal flush that each snapshot did.
     ``lowest``   no-snap, and ``ExperimentStorage.journal`` / ``.flush`` monkeypatched so that the journal is
                  never flushed on purpose: records go into the file object's 64 KiB buffer and reach the
@@ -49,8 +49,8 @@ import warnings
 from collections.abc import Iterator
 
 import tunecore
-from tunecore.controller import Controller
 from tunecore.plugins import PluginLoadWarning
+from tunecore.snapshots import Snapshots
 from tunecore.storage import ExperimentStorage, dumps
 
 CHECKPOINT_BYTES = 10 * 2**20
@@ -93,16 +93,16 @@ def _journal_buffered(self, record, *, flush=False):
 @contextlib.contextmanager
 def persistence(setting: str) -> Iterator[None]:
     """Apply one setting of (a) by monkeypatching tunecore's classes for the duration."""
-    saved = (Controller._snapshot, ExperimentStorage.journal, ExperimentStorage.flush)
+    saved = (Snapshots.take, ExperimentStorage.journal, ExperimentStorage.flush)
     try:
         if setting in ("no-snap", "lowest"):
-            Controller._snapshot = lambda self, force=False: None
+            Snapshots.take = lambda self, force=False: None
         if setting == "lowest":
             ExperimentStorage.journal = _journal_buffered
             ExperimentStorage.flush = lambda self: None
         yield
     finally:
-        Controller._snapshot, ExperimentStorage.journal, ExperimentStorage.flush = saved
+        Snapshots.take, ExperimentStorage.journal, ExperimentStorage.flush = saved
 
 
 def persistence_overhead(trials: int, results: int, repeats: int, storage: str) -> None:

@@ -95,6 +95,7 @@ class CheckpointManager:
     _trials: dict[str, dict[str, _Entry]] = attrs.field(init=False, factory=dict, repr=False)
     _owner: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
     _pins: dict[str, int] = attrs.field(init=False, factory=dict, repr=False)
+    _launch_holds: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
     _seq: int = attrs.field(init=False, default=0, repr=False)
     _warned: bool = attrs.field(init=False, default=False, repr=False)
     _failed: list[str] = attrs.field(init=False, factory=list, repr=False)
@@ -200,6 +201,23 @@ class CheckpointManager:
         del self._pins[path]
         owner = self._owner.get(path)
         return self._enforce(owner) if owner is not None else []
+
+    def hold_for_launch(self, trial_id: str, path: str | os.PathLike[str], *, pinned: bool = False) -> None:
+        """Keep ``path`` until the launch of ``trial_id`` that starts from it has loaded it (:meth:`release_launch`).
+
+        ``pinned``: the caller already holds a pin on ``path`` (e.g. the restart decision's) and hands it over.
+        """
+        if not pinned:
+            self.pin(path)
+        self._launch_holds[trial_id] = _normalize(path)
+
+    def release_launch(self, trial_id: str) -> list[str]:
+        """The launch of ``trial_id`` has loaded its checkpoint (a first result) or ended: release its pin.
+
+        Returns the paths deleted now; nothing happens when the launch holds no checkpoint.
+        """
+        path = self._launch_holds.pop(trial_id, None)
+        return [] if path is None else self.unpin(path)
 
     # -- queries --------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The trial record: one configuration being evaluated, and its life cycle."""
+"""A trial as components and observers see it (a read-only view), and its life-cycle states."""
 
 from __future__ import annotations
 
@@ -31,19 +31,21 @@ class TrialStatus(str, enum.Enum):
         return self.value
 
 
-@attrs.define(eq=False)
+@attrs.frozen(eq=False)
 class Trial:
-    """A trial as components and observers see it.
+    """A read-only view of a trial, as components and observers receive it.
 
-    Components must treat the record as read-only; the controller owns it.
+    Each view shows the trial as it was when it was handed over; the trial table (:mod:`tunecore.trial_table`)
+    owns the live record and hands out a new view after every change. Keep a trial id, not a view, to follow
+    a trial over time (the events say when it changes).
     """
 
     trial_id: str
     """Short unique id within the experiment, e.g. ``"t0007"``."""
     config: dict[str, Any]
-    """The resolved configuration the trainable receives."""
+    """The resolved configuration the trainable receives (a copy: changing it changes nothing)."""
     status: TrialStatus = TrialStatus.PENDING
-    """Current life-cycle state."""
+    """Life-cycle state when the view was made."""
     path: str | None = None
     """The trial's directory (absolute), or None before storage is assigned."""
     last_result: dict[str, Any] | None = None

@@ -80,15 +80,15 @@ def test_a_trial_short_of_samples_yields_to_a_waiting_one():
     rule = MedianStoppingRule(time_attr="training_iteration", grace_period=1, min_time_slice=2, metric="loss")
     rule.setup(None, "min")
     running, waiting = tunecore.Trial("a", {}), tunecore.Trial("b", {})
-    running.status = tunecore.TrialStatus.RUNNING
     rule.on_trial_add(running)
+    running = tunecore.Trial("a", {}, tunecore.TrialStatus.RUNNING)  # views: each call gets the trial as it is
     decisions = [rule.on_trial_result(running, {"training_iteration": t, "loss": 1.0}) for t in (1, 2, 3)]
     assert decisions == [tunecore.CONTINUE] * 3  # nobody waits
     rule.on_trial_add(waiting)  # PENDING
     assert rule.on_trial_result(running, {"training_iteration": 4, "loss": 1.0}) == tunecore.PAUSE
     assert rule.choose_trial_to_run([waiting], [running]) is waiting
-    waiting.status = tunecore.TrialStatus.RUNNING
-    running.status = tunecore.TrialStatus.PAUSED
+    waiting = tunecore.Trial("b", {}, tunecore.TrialStatus.RUNNING)
+    running = tunecore.Trial("a", {}, tunecore.TrialStatus.PAUSED)
     # b has too few samples too and a waits: b yields at once, then again only after more than min_time_slice
     decisions = [rule.on_trial_result(waiting, {"training_iteration": t, "loss": 2.0}) for t in (1, 2, 3, 4)]
     assert decisions == [tunecore.PAUSE, tunecore.CONTINUE, tunecore.CONTINUE, tunecore.PAUSE]
@@ -112,8 +112,8 @@ def test_history_running_means():
     ("options", "message"),
     [
         ({"grace_period": -1}, "grace_period must be >= 0"),
-        ({"min_samples_required": 0}, "min_samples_required must be an integer >= 1"),
-        ({"min_samples_required": 2.5}, "min_samples_required must be an integer >= 1"),
+        ({"min_samples_required": 0}, "min_samples_required must be a positive integer"),
+        ({"min_samples_required": 2.5}, "min_samples_required must be a positive integer"),
         ({"min_time_slice": -1}, "min_time_slice must be >= 0"),
         ({"hard_stop": "no"}, "hard_stop must be true or false"),
         ({"mode": "MIN"}, 'mode must be "min" or "max"'),

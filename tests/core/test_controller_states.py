@@ -24,8 +24,9 @@ from tests.core.scripted_executor import (
     statuses,
 )
 from tunecore.builtin.loggers import ConsoleLogger
-from tunecore.controller import Controller, ResumeOptions
+from tunecore.controller import ResumeOptions
 from tunecore.journal import replay
+from tunecore.snapshots import Snapshots
 from tunecore.storage import read_journal
 
 
@@ -379,7 +380,7 @@ def test_a_resume_replays_every_journaled_result_into_the_components(tmp_path, m
     including a finished trial's final result (which the replayed history marks done)."""
     script = [result("t00001"), result("t00001"), finish("t00001"), result("t00002")]
     with monkeypatch.context() as patch:
-        patch.setattr(Controller, "_snapshot", lambda self, force=False: None)  # no snapshot: all is tail
+        patch.setattr(Snapshots, "take", lambda self, force=False: None)  # no snapshot: all is tail
         run_controller(spec(stop=Counting(), tmp=tmp_path), path_of(tmp_path), ScriptedExecutor(script))
     resumed = run_controller(spec(stop=Counting(), tmp=tmp_path), path_of(tmp_path), ScriptedExecutor([]),
                              ResumeOptions(resume_unfinished=False))
@@ -477,3 +478,50 @@ def test_a_restart_decided_as_the_experiment_ends_leaves_the_trial_terminated(tm
     assert not controller.interrupted
     assert final_statuses(path_of(tmp_path)) == {"t00001": "TERMINATED", "t00002": "TERMINATED"}
     assert not [event for event in transitions.seen if event[0] == "restarted"]
+
+
+class Finished(tunecore.Logger):
+    def __init__(self):
+        self.trials = None
+
+    def tunecore_experiment_finished(self, trials):
+        self.trials = [trial.trial_id for trial in trials]
+
+
+def test_the_loggers_hear_the_end_even_when_the_executors_shutdown_fails(tmp_path):
+    """experiment_finished is what makes the json and csv loggers flush their files: it must come even when
+    executor.shutdown() raises (the shutdown's error still ends the run)."""
+
+    class FailingShutdown(ScriptedExecutor):
+        def shutdown(self):
+            super().shutdown()
+            raise OSError("the cluster went away")
+
+    finished = Finished()
+    with pytest.raises(OSError, match="the cluster went away"):
+        run_controller(spec(num_samples=1, tmp=tmp_path, loggers=[finished]), path_of(tmp_path),
+                       FailingShutdown([result("t00001"), finish("t00001")]))
+    assert finished.trials == ["t00001"]
+
+
+def test_components_and_loggers_get_read_only_views_never_the_live_record(tmp_path):
+    """Each call gets the trial as it is then; a kept view does not change and cannot be changed."""
+    kept = {}
+
+    class Keeper(tunecore.Scheduler):
+        def on_trial_add(self, trial):
+            kept["added"] = trial
+            trial.config["x"] = "changed"  # a copy: the trial's own config is not touched
+
+        def on_trial_result(self, trial, result):
+            kept["result"] = trial
+            return tunecore.CONTINUE
+
+    run_controller(spec(num_samples=1, scheduler=Keeper(), tmp=tmp_path), path_of(tmp_path),
+                   ScriptedExecutor([result("t00001"), finish("t00001")]))
+    added, at_result = kept["added"], kept["result"]
+    assert (added.status, added.last_result) == ("PENDING", None)  # as it was when it was handed over
+    assert at_result.status == "RUNNING" and at_result.last_result["training_iteration"] == 1
+    with pytest.raises(AttributeError):
+        at_result.status = tunecore.TrialStatus.ERROR
+    assert at_result.config["x"] != "changed"

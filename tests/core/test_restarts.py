@@ -28,11 +28,9 @@ class Restarter(tunecore.Scheduler):
     def __init__(self):
         self.donor_trial, self.decided, self.donor_running = None, False, True
 
-    def on_trial_add(self, trial):
-        if trial.trial_id == "t00001":
-            self.donor_trial = trial
-
     def on_trial_result(self, trial, result):
+        if trial.trial_id == "t00001":  # the latest view: a view shows the trial as it was when handed over
+            self.donor_trial = trial
         if trial.trial_id == "t00002" and result["training_iteration"] == 3 and not self.decided:
             self.decided = True
             return tunecore.Decision.restart({**trial.config, "x": 99}, checkpoint=self.donor_trial.checkpoint)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 
 import tunecore
@@ -31,7 +32,7 @@ class Population:
         if checkpoint:
             directory = self.tmp_path / trial_id / f"checkpoint_{iteration:06d}"
             directory.mkdir(parents=True)
-            trial.checkpoint = str(directory)
+            trial = self.trials[trial_id] = attrs.evolve(trial, checkpoint=str(directory))  # a view per change
         return self.scheduler.on_trial_result(trial, {"score": score, "training_iteration": iteration})
 
 

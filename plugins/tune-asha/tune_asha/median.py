@@ -85,16 +85,17 @@ class MedianStoppingRule(MetricScheduler):
         self.yielded: set[str] = set()
         """Trials paused to let others run, waiting to be resumed."""
         self._last_yield: dict[str, float] = {}
-        self._trials: dict[str, tunecore.Trial] = {}
+        self._waiting: set[str] = set()
+        """Trials waiting to run (pending), as the latest calls said: a trial can yield only to another."""
 
     def on_trial_add(self, trial: tunecore.Trial) -> None:
-        """Remember the trial (to see whether it is waiting to run)."""
-        self._trials[trial.trial_id] = trial
+        """Note that the trial waits to run."""
+        self._waiting.add(trial.trial_id)
 
     def on_trial_result(self, trial: tunecore.Trial, result: dict[str, Any]) -> tunecore.Decision:
         """STOP (or PAUSE) below the median; maybe yield with too few trials to compare with; else CONTINUE."""
         trial_id = trial.trial_id
-        self._trials[trial_id] = trial
+        self._waiting.discard(trial_id)
         self.yielded.discard(trial_id)
         time = self._record(trial_id, result)
         if trial_id in self.stopped:  # paused by the rule and resumed at the end: it runs to its end
@@ -124,11 +125,15 @@ class MedianStoppingRule(MetricScheduler):
         self, pending: Sequence[tunecore.Trial], paused: Sequence[tunecore.Trial]
     ) -> tunecore.Trial | None:
         """The first pending trial, else the first one that yielded, else one the rule paused (FIFO)."""
-        for trial in (*pending, *paused):
-            self._trials[trial.trial_id] = trial
+        self._waiting = {trial.trial_id for trial in pending}
+        chosen: tunecore.Trial | None
         if pending:
-            return pending[0]
-        return next((trial for trial in paused if trial.trial_id in self.yielded), paused[0] if paused else None)
+            chosen = pending[0]
+        else:
+            chosen = next((trial for trial in paused if trial.trial_id in self.yielded), paused[0] if paused else None)
+        if chosen is not None:
+            self._waiting.discard(chosen.trial_id)
+        return chosen
 
     def save(self) -> dict[str, Any]:
         """Every trial's history and which trials were stopped or yielded (live objects: pickle them at once)."""
@@ -165,10 +170,8 @@ class MedianStoppingRule(MetricScheduler):
     def _others_waiting(self, trial_id: str) -> bool:
         if any(other != trial_id for other in self.yielded):
             return True
-        return any(
-            trial.status == tunecore.TrialStatus.PENDING and other != trial_id for other, trial in self._trials.items()
-        )
+        return any(other != trial_id for other in self._waiting)
 
     def _forget(self, trial_id: str) -> None:
-        self._trials.pop(trial_id, None)
+        self._waiting.discard(trial_id)
         self.yielded.discard(trial_id)

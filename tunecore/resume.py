@@ -1,0 +1,143 @@
+"""Resume: rebuild an experiment's trial table and components from its directory, then decide what runs again.
+
+Three steps, after everything read has been cross-checked (:func:`tunecore.integrity.check`) and before
+anything is written:
+
+1. **restore** the components from the newest snapshot and the trial table from the whole journal;
+2. **replay** into the components the journal records written after that snapshot (a few, after a crash);
+3. **roll back** each trial that runs again to its latest journaled checkpoint (or its restart point):
+   results after it no longer count and are reported again.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import attrs
+
+from tunecore import integrity
+from tunecore.checkpoint_manager import CheckpointManager
+from tunecore.integrity import load_snapshot_state
+from tunecore.journal import TrialRecord, final_result, replay
+from tunecore.snapshots import Components, Snapshots
+from tunecore.storage import ExperimentStorage, read_journal, read_snapshot
+from tunecore.trial import TrialStatus
+from tunecore.trial_table import RestartPoint, TrialState, TrialTable
+
+
+@attrs.frozen
+class ResumeOptions:
+    """What to do with the trials of an experiment being resumed."""
+
+    resume_unfinished: bool = True
+    """Continue trials that had not finished (from their latest checkpoint); else end them TERMINATED."""
+    resume_errored: bool = False
+    """Run ERROR trials again from their latest checkpoint."""
+    restart_errored: bool = False
+    """Run ERROR trials again from scratch."""
+
+
+def restore(
+    storage: ExperimentStorage,
+    table: TrialTable,
+    components: Components,
+    checkpoints: CheckpointManager,
+    snapshots: Snapshots,
+    options: ResumeOptions,
+) -> None:
+    """Bring ``table`` and ``components`` to where the experiment in ``storage`` stopped; queue what runs again."""
+    path = storage.path
+    records = read_journal(path)
+    snapshot = read_snapshot(path)
+    state = load_snapshot_state(path, snapshot[1]) if snapshot is not None else None
+    integrity.check(path, records, state["journal_records"] if state is not None else None)
+    storage.journal_records = len(records)
+    tail = records
+    if state is not None:
+        components.restore(state)
+        snapshots.run_started(state["elapsed_s"])
+        tail = records[state["journal_records"] :]
+    journal = replay(records)
+    for record in journal.values():
+        table.adopt(record)
+    _replay_into_components(tail, journal, table, components)
+    for record in journal.values():
+        trial = table[record.trial_id]
+        _resume_trial(table, trial, record, options)
+        for iteration, name in record.checkpoints:  # what is left after any rollback
+            result = next((r for r in record.history if r.get("training_iteration") == iteration), {})
+            checkpoint = os.path.join(trial.path or "", name)
+            table.journal_deleted(checkpoints.register(trial.trial_id, checkpoint, result))
+            table.set_checkpoint(trial, checkpoint)
+    snapshots.take(force=True)
+
+
+def _replay_into_components(
+    tail: list[dict[str, Any]], journal: dict[str, TrialRecord], table: TrialTable, components: Components
+) -> None:
+    """Tell the components what happened after their snapshot, in journal order."""
+    searcher, scheduler, stoppers = components.searcher, components.scheduler, components.stoppers
+    for record in tail:
+        kind, state = record.get("event"), table.get(str(record.get("trial_id", "")))
+        if state is None:
+            continue
+        trial = table.view(state)
+        if kind == "trial":
+            searcher.suggest(trial.trial_id)  # advances the searcher; the journal's config stands
+            scheduler.on_trial_add(trial)
+        elif kind == "result" and _counts(record["result"], journal[trial.trial_id].history):
+            result = record["result"]
+            for stopper in stoppers:
+                stopper.should_stop(trial.trial_id, result)
+            if not result.get("done"):
+                scheduler.on_trial_result(trial, result)
+                searcher.on_trial_result(trial.trial_id, result)
+        elif kind == "status" and record["status"] in ("TERMINATED", "ERROR"):
+            last = journal[trial.trial_id].last_result
+            if record["status"] == "ERROR":
+                scheduler.on_trial_error(trial)
+            else:
+                scheduler.on_trial_complete(trial, last)
+            searcher.on_trial_complete(trial.trial_id, last, record["status"] == "ERROR")
+
+
+def _counts(result: dict[str, Any], history: list[dict[str, Any]]) -> bool:
+    """True when a journaled ``result`` is still in the trial's replayed history (not rolled back); the
+    final result of a TERMINATED trial is there as :func:`final_result` made it."""
+    return result in history or final_result(result) in history
+
+
+def _resume_trial(table: TrialTable, trial: TrialState, record: TrialRecord, options: ResumeOptions) -> None:
+    status = trial.status
+    if status is TrialStatus.TERMINATED:
+        return
+    if status is TrialStatus.ERROR:
+        if not (options.restart_errored or options.resume_errored):
+            return
+        _roll_back(table, trial, record, from_scratch=options.restart_errored)
+        table.reopen(trial)
+        return
+    if not options.resume_unfinished:
+        table.finish(trial, TrialStatus.TERMINATED)
+        return
+    if record.restart is not None:  # restarted (e.g. a PBT exploit) without a checkpoint of its own since
+        checkpoint, iteration = record.restart
+        if any(r.get("training_iteration", 0) > iteration for r in record.history):
+            record.roll_back(iteration)
+            table.roll_back(trial, iteration, record.last_result)
+        else:
+            trial.last_result = record.last_result
+        table.restarts[trial.trial_id] = RestartPoint(checkpoint, iteration, record.last_result)
+    else:
+        _roll_back(table, trial, record, from_scratch=False)
+    table.queue(trial)
+
+
+def _roll_back(table: TrialTable, trial: TrialState, record: TrialRecord, from_scratch: bool) -> None:
+    """Continue ``trial`` from its latest journaled checkpoint (or from scratch): later results are void."""
+    latest = None if from_scratch else record.latest_checkpoint
+    iteration = latest[0] if latest else 0
+    if any(r.get("training_iteration", 0) > iteration for r in record.history):
+        record.roll_back(iteration)
+        table.roll_back(trial, iteration, record.last_result)

@@ -1,0 +1,99 @@
+"""The components' state on disk: what a snapshot holds and how often one is taken.
+
+A snapshot pickles the searcher's, scheduler's and stoppers' ``save()`` together with the journal position
+it reflects (see :meth:`tunecore.storage.ExperimentStorage.write_snapshot`); a resume restores the newest
+one and replays the journal records after it into the components.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import attrs
+import cloudpickle
+
+from tunecore.protocols import Scheduler, Searcher, Stopper
+from tunecore.storage import ExperimentStorage
+
+CHEAP_SNAPSHOT_S = 0.001
+"""Snapshots faster than this are taken at every trial end (and every creation on resume)."""
+SNAPSHOT_TIME_SHARE = 0.05
+"""Slower snapshots are spaced so that they take at most this share of the run's time."""
+
+
+@attrs.define
+class Components:
+    """The experiment's stateful components, saved and restored together."""
+
+    searcher: Searcher
+    scheduler: Scheduler
+    stoppers: list[Stopper]
+
+    def save(self) -> dict[str, Any]:
+        """Every component's ``save()``."""
+        return {
+            "searcher": self.searcher.save(),
+            "scheduler": self.scheduler.save(),
+            "stoppers": [stopper.save() for stopper in self.stoppers],
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Give each component what its ``save()`` returned."""
+        self.searcher.restore(state["searcher"])
+        self.scheduler.restore(state["scheduler"])
+        for stopper, saved in zip(self.stoppers, state["stoppers"], strict=False):
+            stopper.restore(saved)
+
+
+class Snapshots:
+    """Takes snapshots of the components: cheap ones whenever asked, expensive ones spaced out.
+
+    Cheap snapshots (under 1 ms: the built-in components) are taken whenever :meth:`take` is called. A
+    component whose state is expensive to pickle (a model-based searcher after many trials) is snapshotted
+    less often, so that snapshots take at most ~5% of the run: :meth:`take` then only marks one as due, and
+    :meth:`take_if_due` (called by the run loop) takes it when its time has come. The journal records after
+    the latest snapshot are replayed into the components on resume.
+    """
+
+    def __init__(self, storage: ExperimentStorage, components: Components) -> None:
+        self._storage = storage
+        self._components = components
+        self._started = time.monotonic()
+        self._next = 0.0
+        self.due = False
+        """True when a snapshot was asked for but postponed."""
+
+    def run_started(self, elapsed_s: float = 0.0) -> None:
+        """The run (re)starts now, ``elapsed_s`` seconds into the experiment (what earlier sessions ran)."""
+        self._started = time.monotonic() - elapsed_s
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds the experiment has run, over every session."""
+        return time.monotonic() - self._started
+
+    @property
+    def started(self) -> float:
+        """``time.monotonic()`` at which the experiment would have started had it run in one go."""
+        return self._started
+
+    def take(self, force: bool = False) -> None:
+        """Snapshot now, or (an expensive one, not ``force``) mark it as due."""
+        now = time.monotonic()
+        if not force and now < self._next:
+            self.due = True
+            return
+        self.due = False
+        storage = self._storage
+        storage.flush()
+        state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
+        state.update(self._components.save())
+        storage.write_snapshot(cloudpickle.dumps(state))
+        cost = time.monotonic() - now
+        self._next = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
+
+    def take_if_due(self, now: float) -> None:
+        """Take a postponed snapshot once its time has come."""
+        if self.due and now >= self._next:
+            self.take()
