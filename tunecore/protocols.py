@@ -86,11 +86,16 @@ STOP: Final = Decision(Action.STOP)
 class Searcher:
     """Proposes configurations. Subclass and override :meth:`suggest` at least."""
 
-    metric: str | None = None
-    mode: str | None = None
+    metric: str | list[str] | None = None
+    mode: str | list[str] | None = None
 
     def setup(
-        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
     ) -> None:
         """Receive the search space, the metric and mode, the experiment's seed and ``num_samples``.
 
@@ -172,7 +177,7 @@ class Stopper:
 
     def setup(self, metric: str | list[str] | None, mode: str | list[str] | None) -> None:
         """Receive the experiment's metric and mode (lists in a multi-objective experiment: a stopper that
-        watches one metric takes its own, see :func:`tunecore.options.check_single_metric`)."""
+        watches one metric resolves its own with :func:`tunecore.options.check_objective`)."""
         self.metric, self.mode = metric, mode
 
     def should_stop(self, trial_id: str, result: dict[str, Any]) -> bool:

@@ -48,7 +48,12 @@ class ConcurrencyLimiter(Searcher):
         self._declined = False
 
     def setup(
-        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
     ) -> None:
         """Set up the wrapped searcher (same arguments)."""
         self.searcher.setup(space, metric, mode, seed, num_samples)
@@ -150,7 +155,12 @@ class Repeater(Searcher):
         self._current: str | None = None
 
     def setup(
-        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
     ) -> None:
         """Set up the wrapped searcher for ``ceil(num_samples / repeat)`` configs."""
         if num_samples > 0 and num_samples % self.repeat:

@@ -30,7 +30,12 @@ class RandomSearcher(Searcher):
         self._rng: Any = None
 
     def setup(
-        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
     ) -> None:
         """Prepare the grid and a random generator seeded with ``seed``."""
         import numpy as np

@@ -111,8 +111,8 @@ class LibrarySearcher(Searcher):
             self.metrics, self.modes = [one[0]], [one[1]]
         if len(self.metrics) == 1:
             super().setup(space, self.metrics[0], self.modes[0], seed, num_samples)
-        else:  # Searcher.setup types metric and mode as one name, but a multi-objective experiment has lists
-            super().setup(space, self.metrics, self.modes, seed, num_samples)  # type: ignore[arg-type]
+        else:
+            super().setup(space, self.metrics, self.modes, seed, num_samples)
         import numpy as np
 
         self.seed = self._seed_option if self._seed_option is not None else seed

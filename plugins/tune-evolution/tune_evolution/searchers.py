@@ -82,7 +82,12 @@ class PopulationSearcher(Searcher):
         self._rng: np.random.Generator | None = None
 
     def setup(
-        self, space: dict[str, Any], metric: str | None, mode: str | None, seed: int | None, num_samples: int = 1
+        self,
+        space: dict[str, Any],
+        metric: str | list[str] | None,
+        mode: str | list[str] | None,
+        seed: int | None,
+        num_samples: int = 1,
     ) -> None:
         """Check the space and the metric; seed the generator (the searcher's own options win)."""
         import numpy as np
@@ -128,9 +133,10 @@ class PopulationSearcher(Searcher):
     def score(self, result: dict[str, Any]) -> float:
         """Lower is better: the metric (negated in mode max); ``inf`` when it is missing or not a finite number
         (:func:`tunecore.best.score`, negated)."""
-        if self.metric is None or self.mode is None:  # only before setup(), which always sets them
+        metric, mode = self.metric, self.mode
+        if not isinstance(metric, str) or not isinstance(mode, str):  # only before setup(), which sets one of each
             return math.inf
-        return -best.score(result.get(self.metric), self.mode)
+        return -best.score(result.get(metric), mode)
 
     def breed(self, rng: np.random.Generator) -> Genome:
         """A child genome from the current (non-empty) population."""
