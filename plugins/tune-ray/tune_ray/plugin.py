@@ -1,0 +1,1 @@
+"""Hook implementations of tune-ray: registers the ``ray`` executor."""
