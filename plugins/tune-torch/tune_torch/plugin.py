@@ -1,0 +1,20 @@
+"""Hook implementations of tune-torch: registers the ``tensorboard`` logger.
+
+Loaded whenever tunecore discovers plugins, so it imports neither torch nor tensorboardX.
+"""
+
+from __future__ import annotations
+
+from tune_torch.tensorboard import TensorBoardLogger
+from tunecore.plugins import hookimpl
+from tunecore.registry import Register
+
+
+@hookimpl
+def tunecore_register_loggers(register: Register) -> None:
+    """tensorboard."""
+    register(
+        "tensorboard",
+        TensorBoardLogger,
+        "Each trial's results and its HParams (config, final metrics) in <trial>/events.out.tfevents.*",
+    )
