@@ -1,1 +1,0 @@
-"""Hook implementations of tune-ray: registers the ``ray`` executor."""
