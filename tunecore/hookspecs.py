@@ -8,11 +8,17 @@ There are two families of hooks:
 
 * **Registration hooks** are called once per plugin when a plugin manager is built. Each receives
   ``register(name, factory, summary="")``; a plugin calls it once per component it provides.
-* **Experiment events** are broadcast while an experiment runs, in this order for each trial:
-  ``trial_started``, then ``trial_result`` (and ``trial_checkpoint`` when the result carried a
-  checkpoint) for every result, then ``trial_finished``. ``experiment_started`` comes before any
-  trial event and ``experiment_finished`` after the last one. Event hooks return nothing; an exception
-  raised by one is reported and stops the experiment, so observers should be cheap and robust.
+* **Experiment events** are broadcast while an experiment runs, in this order for each launch of a
+  trial: ``trial_started``, then ``trial_result`` (and ``trial_checkpoint`` when the result carried a
+  checkpoint) for every result, then exactly one of ``trial_paused`` (it may start again later),
+  ``trial_restarted`` (it starts again with a new config), ``trial_retried`` (it failed and starts again)
+  or ``trial_finished`` (TERMINATED or ERROR: its last event) — except that a launch an interruption
+  (Ctrl+C, fail_fast) stops has no end event: the trial stays unfinished for ``tunecore resume``.
+  ``experiment_started`` comes before any trial event and ``experiment_finished`` after the last one.
+  Each event is broadcast after the change it announces is in the journal. ``trial`` is a read-only view
+  (:class:`tunecore.Trial`, frozen) showing the trial at that moment; keep its id, not the view, to follow
+  it. Event hooks return nothing; an exception raised by one is reported and stops the experiment, so
+  observers should be cheap and robust.
 """
 
 from __future__ import annotations
