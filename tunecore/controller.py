@@ -210,7 +210,6 @@ class Controller(ExecutorHandler):
                 self._launch_what_fits()
             if executor.running() == 0 and (self._stop_reason is not None or not self._work_left()):
                 return
-            snapshots.take_pending()  # before waiting (or, inline, before running the next trial)
             executor.process(self._wait_time())
             now = time.monotonic()
             snapshots.take_if_due(now)
@@ -469,7 +468,7 @@ class Controller(ExecutorHandler):
             self.scheduler.on_trial_complete(table.view(state), state.last_result)
             self.searcher.on_trial_complete(trial_id, state.last_result, False)
             table.finish(state, TrialStatus.TERMINATED)
-        self.snapshots.take_soon()  # with the next trial's creation, or before the loop waits
+        self.snapshots.take()
 
     def _fail(self, state: TrialState, error: str, retry: bool) -> None:
         table = self.table

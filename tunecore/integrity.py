@@ -14,6 +14,7 @@ journal ``snapshot.0.unjournaled`` (the components are then rebuilt by replaying
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -24,7 +25,7 @@ import attrs
 import cloudpickle
 
 from tunecore.errors import TuneError
-from tunecore.storage import SNAPSHOT_FILES, STATE_FILE, read_journal, read_snapshot
+from tunecore.storage import SNAPSHOT_FILES, STATE_FILE, TRIAL_ROW_FILES, read_journal, read_snapshot
 
 SET_ASIDE_SUFFIX = ".unjournaled"
 """Added to the names of files and directories that :func:`repair` sets aside."""
@@ -75,6 +76,16 @@ def find_inconsistencies(
                 tuple(unexplained),
             )
         )
+    for name in TRIAL_ROW_FILES:
+        strangers = sorted(_row_trials(os.path.join(path, name), tail_only=True) - set(created))
+        if strangers:
+            found.append(
+                Inconsistency(
+                    f"{name} holds results of trial(s) {_names(strangers)} that the journal lacks: the resumed"
+                    " trials of those ids would be mixed with them",
+                    (name,),
+                )
+            )
     listed = _state_trials(path)
     if listed - set(created):
         found.append(
@@ -118,10 +129,74 @@ def repair(path: str) -> list[str]:
     moved = []
     for problem in found:
         for name in problem.set_aside:
+            if name in TRIAL_ROW_FILES:
+                continue  # rewritten below, whatever the problem
             target = _free_name(path, name + SET_ASIDE_SUFFIX)
             os.rename(os.path.join(path, name), os.path.join(path, target))
             moved.append(target)
+    created = {str(r.get("trial_id")) for r in records if r.get("event") == "trial"}
+    for name in TRIAL_ROW_FILES:  # results of trials set aside (or never journaled) go with them
+        file = os.path.join(path, name)
+        if os.path.exists(file) and _row_trials(file) - created:
+            target = _free_name(path, name + SET_ASIDE_SUFFIX)
+            os.rename(file, os.path.join(path, target))
+            _copy_rows(os.path.join(path, target), file, created)
+            moved.append(target)
     return moved
+
+
+_TAIL_BYTES = 1 << 16
+"""How much of the end of a logger file the resume check reads (the rows of the newest trials are there)."""
+
+
+def _row_trials(file: str, tail_only: bool = False) -> set[str]:
+    """The trial ids the rows of a ``json`` or ``csv`` logger file name (of its last 64 KiB with ``tail_only``)."""
+    try:
+        with open(file, "rb") as handle:
+            header = handle.readline()
+            if tail_only:
+                handle.seek(max(handle.seek(0, os.SEEK_END) - _TAIL_BYTES, len(header)))
+                handle.readline()  # a partial line
+            else:
+                handle.seek(len(header))
+            body = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return set()
+    if file.endswith(".csv"):
+        columns = next(csv.reader([header.decode("utf-8", "replace")]), [])
+        if "trial_id" not in columns:
+            return set()
+        index = columns.index("trial_id")
+        return {row[index] for row in csv.reader(body.splitlines()) if len(row) > index and row[index]}
+    ids = set()
+    for line in [header.decode("utf-8", "replace"), *body.splitlines()]:
+        try:
+            ids.add(str(json.loads(line)["trial_id"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn line
+    return ids
+
+
+def _copy_rows(source: str, target: str, trial_ids: set[str]) -> None:
+    """Write to ``target`` the header and the rows of ``source`` whose trial is one of ``trial_ids``."""
+    with open(source, encoding="utf-8", newline="") as reader, open(target, "w", encoding="utf-8", newline="") as out:
+        if source.endswith(".csv"):
+            rows = csv.reader(reader)
+            columns = next(rows, None)
+            if columns is None:
+                return
+            writer = csv.writer(out, lineterminator="\n")  # as the csv logger writes
+            writer.writerow(columns)
+            index = columns.index("trial_id") if "trial_id" in columns else -1
+            writer.writerows(row for row in rows if index >= 0 and len(row) > index and row[index] in trial_ids)
+            return
+        for line in reader:
+            try:
+                keep = str(json.loads(line)["trial_id"]) in trial_ids
+            except (ValueError, KeyError, TypeError):
+                keep = False
+            if keep:
+                out.write(line if line.endswith("\n") else line + "\n")
 
 
 def snapshot_journal_records(path: str) -> int | None:

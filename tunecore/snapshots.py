@@ -17,7 +17,7 @@ from tunecore.protocols import Scheduler, Searcher, Stopper
 from tunecore.storage import ExperimentStorage
 
 CHEAP_SNAPSHOT_S = 0.001
-"""Snapshots faster than this are taken at every trial creation and end (see :meth:`Snapshots.take_soon`)."""
+"""Snapshots faster than this are taken at every trial end (and every creation on resume)."""
 SNAPSHOT_TIME_SHARE = 0.05
 """Slower snapshots are spaced so that they take at most this share of the run's time."""
 
@@ -63,7 +63,6 @@ class Snapshots:
         self._next = 0.0
         self.due = False
         """True when a snapshot was asked for but postponed."""
-        self._soon = False
 
     def run_started(self, elapsed_s: float = 0.0) -> None:
         """The run (re)starts now, ``elapsed_s`` seconds into the experiment (what earlier sessions ran)."""
@@ -85,7 +84,7 @@ class Snapshots:
         if not force and now < self._next:
             self.due = True
             return
-        self.due = self._soon = False
+        self.due = False
         storage = self._storage
         storage.flush()
         state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
@@ -93,20 +92,6 @@ class Snapshots:
         storage.write_snapshot(cloudpickle.dumps(state))
         cost = time.monotonic() - now
         self._next = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
-
-    def take_soon(self) -> None:
-        """Snapshot before the run loop next waits or creates a trial (:meth:`take_pending`), not now.
-
-        For what is replayable from the journal (a trial's end, its results): the snapshot that follows the
-        next trial's creation, which must be immediate (a searcher's proposal is not always replayable),
-        covers both, so that a steady run takes one snapshot per trial instead of two.
-        """
-        self._soon = True
-
-    def take_pending(self) -> None:
-        """Take the snapshot asked for with :meth:`take_soon`, if any."""
-        if self._soon:
-            self.take()
 
     def take_if_due(self, now: float) -> None:
         """Take a postponed snapshot once its time has come."""

@@ -38,6 +38,9 @@ SNAPSHOT_FILES = ("snapshot.0", "snapshot.1")
 _SNAPSHOT_HEADER = struct.Struct("<4sQQI")  # magic, sequence number, payload length, crc32 of the payload
 _SNAPSHOT_MAGIC = b"TCS1"
 ERROR_FILE = "error.txt"
+TRIAL_ROW_FILES = ("result.jsonl", "progress.csv")
+"""Experiment-level files of the built-in ``json`` and ``csv`` loggers whose every row names its trial
+(``trial_id``): a repair keeps only the rows of trials the journal created (see :mod:`tunecore.integrity`)."""
 
 
 class ExperimentStorage:

@@ -17,6 +17,7 @@ from typing import Any
 import cloudpickle
 import pytest
 
+import tunecore
 from tunecore.builtin.local_executor import LocalExecutor
 from tunecore.executors import Outcome, ResourceError, TrialLaunch
 from tunecore.protocols import CONTINUE, PAUSE, STOP, Decision
@@ -633,3 +634,18 @@ def test_trials_that_cannot_fit_are_refused_at_start(monkeypatch: pytest.MonkeyP
         LocalExecutor(num_cpus=2).start(with_resources(trainable, {"cpu": 4}), handler)
     with pytest.raises(ResourceError, match=r"^each trial needs cpu=1, gpu=1 but .* \(gpu=1 needed, gpu=0 there\)"):
         LocalExecutor().start(with_resources(trainable, {"gpu": 1}), handler)
+
+
+def test_an_executor_instance_in_the_config_can_be_saved_with_the_experiment(tmp_path):
+    """TuneConfig(executor=LocalExecutor(...)) is a documented form: spec.pkl pickles it (before it starts)."""
+    import pickle
+
+    executor = LocalExecutor(num_workers=1)
+    assert pickle.loads(pickle.dumps(executor)).num_workers == 1
+    grid = tunecore.Tuner(
+        lambda config: tunecore.report({"loss": config["x"]}),
+        param_space={"x": tunecore.grid_search([1, 2])},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor=executor),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), verbose=0, loggers=[]),
+    ).fit()
+    assert [result.status for result in grid] == ["TERMINATED", "TERMINATED"]

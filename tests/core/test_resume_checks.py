@@ -129,3 +129,40 @@ def test_a_damaged_experiment_json_stops_resume_and_show_before_anything_runs(tm
         assert done.stderr.startswith("tunecore: error: ") and "experiment.json is damaged" in done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert tree_digest(path) == before
+
+
+def test_a_repair_keeps_the_logger_files_to_the_trials_the_journal_created(tmp_path):
+    """The json and csv loggers write one file per experiment: rows of trials a repair sets aside (or that the
+    journal never created) must not mix with the resumed trials that get their ids. The check sees them too."""
+
+    def experiment(num_samples):
+        return tunecore.Tuner(
+            "tests.core.data.trainables:train",
+            param_space={"lr": tunecore.uniform(0.0, 0.1)},
+            tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples=num_samples, executor="inline"),
+            run_config=tunecore.RunConfig(name="exp", storage_path=str(tmp_path), loggers=["json", "csv"], verbose=0),
+        )
+
+    path = Path(experiment(4).fit().experiment_path)
+    journal = path / "journal.jsonl"
+    lines = journal.read_text().splitlines()
+    cut = next(i for i, line in enumerate(lines) if json.loads(line).get("trial_id") == "t00004")
+    journal.write_text("\n".join(lines[:cut]) + "\n")  # t00004 is lost from the journal (a restored backup)
+    (path / "snapshot.0").unlink()
+    (path / "snapshot.1").unlink()
+    with pytest.raises(TuneError, match=r"result\.jsonl holds results of trial\(s\) t00004 that the journal lacks"):
+        tunecore.Tuner.restore(path).fit()
+    old_rows = [json.loads(line) for line in (path / "result.jsonl").read_text().splitlines()]
+    tunecore.Tuner.restore(path, repair=True).fit()
+    rows = [json.loads(line) for line in (path / "result.jsonl").read_text().splitlines()]
+    configs = {row["trial_id"]: set() for row in rows}
+    for row in rows:
+        configs[row["trial_id"]].add(json.dumps(row["config"]))
+    assert all(len(seen) == 1 for seen in configs.values()), configs  # one trial per id, not two mixed
+    assert [row for row in rows if row["trial_id"] != "t00004"] == [r for r in old_rows if r["trial_id"] != "t00004"]
+    kept = [json.loads(line) for line in (path / "result.jsonl.unjournaled").read_text().splitlines()]
+    assert kept == old_rows  # set aside whole, never deleted
+    header = (path / "progress.csv").read_text().splitlines()[0].split(",")
+    index = header.index("trial_id")
+    csv_ids = [line.split(",")[index] for line in (path / "progress.csv").read_text().splitlines()[1:]]
+    assert csv_ids.count("t00004") == [r["trial_id"] for r in rows].count("t00004")

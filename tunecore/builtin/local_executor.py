@@ -64,6 +64,8 @@ class _Worker:
     init_thread: threading.Thread | None = None
     ready: bool = False
     dead: bool = False
+    owed: tuple[Any, ...] | None = None
+    """An answer held back because the worker had already sent more (sent unless that was its trial's end)."""
 
 
 @attrs.define(eq=False)
@@ -126,7 +128,7 @@ class LocalExecutor(Executor):
         self._slots: list[_Slot] = []
         self._by_trial: dict[str, _Slot] = {}
         self._workers: set[_Worker] = set()
-        self._events = select.poll()
+        self._events: Any = None  # made by start(): a poll object cannot be pickled (spec.pkl holds the executor)
         """Every live worker's pipe and process handle, registered once (not a new selector per wait)."""
         self._by_fd: dict[int, tuple[_Worker, bool]] = {}
         """Registered file descriptor -> (its worker, whether it is the worker's pipe, not its process handle)."""
@@ -171,6 +173,7 @@ class LocalExecutor(Executor):
         ]
         self._handler = handler
         self._started = True
+        self._events = select.poll()
         try:
             for slot in self._slots:
                 self._spawn(slot)
@@ -372,6 +375,10 @@ class LocalExecutor(Executor):
     def _dispatch(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         slot = worker.slot
         kind = message[0]
+        if worker.owed is not None:  # an answer held back by the result before this message (see RESULT)
+            owed, worker.owed = worker.owed, None
+            if kind != END:
+                self._send(worker, owed)
         handler = self._handler
         assert handler is not None
         if kind == RESULT:
@@ -387,9 +394,11 @@ class LocalExecutor(Executor):
             if slot.stop_requested and action is _CONTINUE:
                 action = _STOP
             if worker.poller.poll(0):
-                # The worker sent more after this result without waiting for its answer: that can only be its
-                # trial's end (it waits for the answer before its next result), so the answer is moot. Not
-                # sending it saves a pipe write and waking the worker, the largest cost of a short trial.
+                # The worker sent more after this result without waiting for its answer: today that can only be
+                # its trial's end (it waits for the answer before its next result), which makes the answer moot.
+                # The answer is owed until the next message says so: not sending it saves a pipe write and
+                # waking the worker, the largest cost of a short trial.
+                worker.owed = (ANSWER, message[1], action.value)
                 return
             self._send(worker, (ANSWER, message[1], action.value))
         elif kind == END:
