@@ -43,7 +43,7 @@ class Trial:
     trial_id: str
     """Short unique id within the experiment, e.g. ``"t0007"``."""
     config: dict[str, Any]
-    """The resolved configuration the trainable receives (a copy: changing it changes nothing)."""
+    """The resolved configuration the trainable receives (a copy of its top level: do not change nested values)."""
     status: TrialStatus = TrialStatus.PENDING
     """Life-cycle state when the view was made."""
     path: str | None = None

@@ -832,3 +832,23 @@ def test_console_counts_a_restarted_trial_as_no_longer_running(tmp_path):
     logger.tunecore_trial_restarted(exp, attrs.evolve(second, status=TrialStatus.PENDING))
     logger.tunecore_trial_paused(exp, attrs.evolve(first, status=TrialStatus.PAUSED))
     assert stream.getvalue().splitlines()[-1].startswith("[0.0s] 0 running, 1 paused")
+
+
+@pytest.mark.parametrize("logger_class", [JsonLogger, CsvLogger])
+def test_a_logger_reused_for_a_second_experiment_logs_it_after_a_failure_in_the_first(tmp_path, logger_class):
+    """A callback or logger instance may serve several experiments: a write failure in one (an unwritable
+    directory) must not silence it for the next."""
+    logger = logger_class(flush_interval_s=0)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the experiment directory should be")
+    first, second = ExperimentInfo("a", str(blocked), "loss", "min"), make_experiment(tmp_path / "b")
+    for experiment in (first, second):
+        logger.tunecore_experiment_started()
+        trial = trial_view(Path(experiment.path))
+        logger.tunecore_trial_started(experiment, trial)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logger.tunecore_trial_result(experiment, trial, result(1, loss=0.5))
+        logger.tunecore_trial_finished(trial)
+        logger.tunecore_experiment_finished()
+    assert "0.5" in (tmp_path / "b" / logger_class.filename).read_text()

@@ -114,6 +114,15 @@ class _FileLogger(Logger):
 
     # events
 
+    def tunecore_experiment_started(self) -> None:
+        """Start from a clean state: an instance may serve several experiments (a callback, a reused logger)."""
+        with self._lock:
+            for key in list(self._files):  # nothing is open unless the last experiment never said it finished
+                self._close(key)
+            if self._stop is not None:
+                self._stop.set()
+        self._fresh_state()
+
     def tunecore_trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
         """Note the trial's config; with ``per_trial``, open (create or append to) the trial's file."""
         with self._lock:
