@@ -19,10 +19,10 @@ import attrs
 from tunecore import integrity
 from tunecore.checkpoint_manager import CheckpointManager
 from tunecore.integrity import load_snapshot_state
-from tunecore.journal import TrialRecord, final_result, replay
+from tunecore.journal import TrialRecord, final_result, parse, replay
 from tunecore.snapshots import Components, Snapshots
 from tunecore.storage import ExperimentStorage, read_journal, read_snapshot
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
 from tunecore.trial_table import RestartPoint, TrialState, TrialTable
 
 
@@ -53,15 +53,15 @@ def restore(
     state = load_snapshot_state(path, snapshot[1]) if snapshot is not None else None
     integrity.check(path, records, state["journal_records"] if state is not None else None)
     storage.journal_records = len(records)
-    tail = records
+    start = 0
     if state is not None:
         components.restore(state)
         snapshots.run_started(state["elapsed_s"])
-        tail = records[state["journal_records"] :]
+        start = state["journal_records"]
     journal = replay(records)
     for record in journal.values():
         table.adopt(record)
-    _replay_into_components(tail, journal, table, components)
+    _replay_into_components(records, start, journal, table, components)
     for record in journal.values():
         trial = table[record.trial_id]
         _resume_trial(table, trial, record, options)
@@ -74,32 +74,60 @@ def restore(
 
 
 def _replay_into_components(
-    tail: list[dict[str, Any]], journal: dict[str, TrialRecord], table: TrialTable, components: Components
+    records: list[dict[str, Any]],
+    start: int,
+    journal: dict[str, TrialRecord],
+    table: TrialTable,
+    components: Components,
 ) -> None:
-    """Tell the components what happened after their snapshot, in journal order."""
+    """Tell the components what happened after their snapshot (``records[start:]``), in journal order, each
+    call with a view of the trial as it was at that record (its config, latest checkpoint and result then)."""
     searcher, scheduler, stoppers = components.searcher, components.scheduler, components.stoppers
-    for record in tail:
-        kind, state = record.get("event"), table.get(str(record.get("trial_id", "")))
-        if state is None:
+    then: dict[str, TrialRecord] = {}  # each trial as the journal says it was, record by record
+    for index, data in enumerate(records):
+        record = parse(data)
+        if record is None:
             continue
-        trial = table.view(state)
-        if kind == "trial":
-            searcher.suggest(trial.trial_id)  # advances the searcher; the journal's config stands
-            scheduler.on_trial_add(trial)
-        elif kind == "result" and _counts(record["result"], journal[trial.trial_id].history):
-            result = record["result"]
-            for stopper in stoppers:
-                stopper.should_stop(trial.trial_id, result)
-            if not result.get("done"):
-                scheduler.on_trial_result(trial, result)
-                searcher.on_trial_result(trial.trial_id, result)
-        elif kind == "status" and record["status"] in ("TERMINATED", "ERROR"):
-            last = journal[trial.trial_id].last_result
-            if record["status"] == "ERROR":
+        state = table.get(record.trial_id)
+        if index < start or state is None:
+            record.apply(then)
+            continue
+        kind = data.get("event")
+        if kind == "status" and data["status"] in ("TERMINATED", "ERROR"):
+            trial = _view_then(then[state.trial_id], state)  # before the status: as the components saw it
+            last = journal[state.trial_id].last_result
+            if data["status"] == "ERROR":
                 scheduler.on_trial_error(trial)
             else:
                 scheduler.on_trial_complete(trial, last)
-            searcher.on_trial_complete(trial.trial_id, last, record["status"] == "ERROR")
+            searcher.on_trial_complete(state.trial_id, last, data["status"] == "ERROR")
+        record.apply(then)
+        if kind == "trial":
+            searcher.suggest(state.trial_id)  # advances the searcher; the journal's config stands
+            scheduler.on_trial_add(_view_then(then[state.trial_id], state))
+        elif kind == "result" and _counts(data["result"], journal[state.trial_id].history):
+            result = data["result"]
+            for stopper in stoppers:
+                stopper.should_stop(state.trial_id, result)
+            if not result.get("done"):
+                scheduler.on_trial_result(_view_then(then[state.trial_id], state), result)
+                searcher.on_trial_result(state.trial_id, result)
+
+
+def _view_then(record: TrialRecord, state: TrialState) -> Trial:
+    """A view of the trial as the journal had it at one record (``state`` gives what the journal lacks)."""
+    latest = record.latest_checkpoint
+    return Trial(
+        record.trial_id,
+        dict(record.config),
+        TrialStatus(record.status),
+        state.path,
+        record.last_result,
+        record.error,
+        record.num_failures,
+        None if latest is None else os.path.join(state.path or "", latest[1]),
+        dict(state.resources),
+    )
 
 
 def _counts(result: dict[str, Any], history: list[dict[str, Any]]) -> bool:
