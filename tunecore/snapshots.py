@@ -7,6 +7,7 @@ one and replays the journal records after it into the components.
 
 from __future__ import annotations
 
+import pickle
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ import attrs
 import cloudpickle
 
 from tunecore.protocols import Scheduler, Searcher, Stopper
+from tunecore.references import USER_MODULE_PREFIX
 from tunecore.storage import ExperimentStorage
 
 CHEAP_SNAPSHOT_S = 0.001
@@ -89,7 +91,7 @@ class Snapshots:
         storage.flush()
         state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
         state.update(self._components.save())
-        storage.write_snapshot(cloudpickle.dumps(state))
+        storage.write_snapshot(dumps_state(state))
         cost = time.monotonic() - now
         self._next = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
 
@@ -97,3 +99,20 @@ class Snapshots:
         """Take a postponed snapshot once its time has come."""
         if self.due and now >= self._next:
             self.take()
+
+
+_BY_VALUE = (b"__main__", USER_MODULE_PREFIX.encode())
+"""Module names whose objects only cloudpickle can carry to another process (it pickles them by value)."""
+
+
+def dumps_state(state: Any) -> bytes:
+    """Pickle the components' state: with the standard pickle when it can (4x faster for plain data), else with
+    cloudpickle — when something cannot be pickled by reference (a lambda, a local class) or refers to a
+    module another process cannot import (``__main__``, a ``file.py`` module). Both load with ``pickle.loads``."""
+    try:
+        data = pickle.dumps(state, protocol=5)
+    except Exception:  # whatever pickle refuses, cloudpickle may take
+        return cloudpickle.dumps(state)
+    if any(name in data for name in _BY_VALUE):
+        return cloudpickle.dumps(state)
+    return data
