@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt
+# Extras a plugin is installed with for the test suite: tune-torch's Lightning callback and TensorBoard's reader.
+EXTRAS_tune-torch := [lightning,tensorboard]
 
 .PHONY: install demo test lint clean
 
@@ -13,7 +15,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints-dev.txt $(PLUGINS)
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e '.[test,examples]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(PIP_INSTALL) -e '.[test,examples]' $(foreach p,$(PLUGINS),-e '$(p:/pyproject.toml=)$(EXTRAS_$(notdir $(p:/pyproject.toml=)))')
 	touch $(STAMP)
 
 install: $(STAMP)
