@@ -1,0 +1,255 @@
+"""The far side: a Ray actor that runs trials of one trainable, one at a time, with the core's TrialRunner.
+
+:meth:`TrialActor.serve` is the actor's only Ray method and lasts its whole life: it connects back to the
+driver (:mod:`tune_ray.wire`), announces itself, loads the trainable, then runs each launch it receives.
+Reports are pipelined exactly as in the ``local`` executor: result *k* is written to the connection and the
+trial goes on; its next ``report()`` waits for the answer to *k*. When the driver's experiment directory is
+not visible on this node (``checkpoint_sync="driver"``, or ``"auto"`` deciding so), the trial works in a
+scratch directory of this node and its checkpoints and log travel as bytes over the connection.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import traceback
+from multiprocessing.connection import Client, Connection
+from typing import Any
+
+import attrs
+import cloudpickle
+
+from tune_ray import transfer
+from tune_ray.wire import ANSWER, END, EXIT, HELLO, LAUNCH, RESULT, dumps, loads
+from tunecore.executors import Action, CurrentLaunch, Outcome, TrialLaunch, TrialOutcome, TrialRunner
+
+SCRATCH_ENV = "TUNE_RAY_SCRATCH_DIR"
+"""Environment variable of a node: where trials keep their files when the driver's storage is not visible
+there (default: ``<temp dir>/tune-ray``). Each node uses ``<that>/<node id>/``."""
+
+_CONTINUE_VALUE = Action.CONTINUE.value
+
+
+class ActorExit(BaseException):
+    """The driver asked the actor to exit, or its connection is gone: the actor ends."""
+
+
+class ActorChannel:
+    """The pipelined :class:`~tunecore.executors.ReportChannel` of a trial actor."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.launch = CurrentLaunch()
+        self.scratch: str | None = None
+        """The trial's directory on this node when checkpoints travel as bytes (else None)."""
+        self._seq = 0
+        self._awaiting = 0
+        self._action: Action | None = None
+
+    def begin(self, token: int, scratch: str | None) -> None:
+        """Serve the launch ``token``."""
+        self.launch.begin(token)
+        self.scratch = scratch
+        self._awaiting = 0
+        self._action = None
+
+    def end(self) -> None:
+        """The launch ended: late answers are stale."""
+        self.launch.end()
+        self._awaiting = 0
+
+    def action(self) -> Action:
+        """Wait for the answer to the previous result (CONTINUE when none is due)."""
+        while self._awaiting and self._action is None:
+            self.handle(self.receive())
+        return Action.CONTINUE if self._action is None else self._action
+
+    def send(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
+        """Write the result (and the checkpoint, packed when it lives in scratch) without waiting."""
+        self._seq += 1
+        blob = None
+        if checkpoint is not None and self.scratch is not None:
+            blob = transfer.pack(checkpoint)
+            checkpoint = os.path.basename(checkpoint)
+        self.post((RESULT, self._seq, result, checkpoint, blob))
+        self._awaiting = 0 if result.get("done") else self._seq
+        return Action.CONTINUE
+
+    def handle(self, message: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """Apply an answer or exit; return a launch message."""
+        kind = message[0]
+        if kind == ANSWER:
+            if message[1] == self._awaiting:
+                self._awaiting = 0
+                if message[2] != _CONTINUE_VALUE:
+                    self._action = Action(message[2])
+        elif kind == LAUNCH:
+            return message
+        elif kind == EXIT:
+            raise ActorExit
+        return None
+
+    def receive(self) -> tuple[Any, ...]:
+        """The next message from the driver (blocking)."""
+        try:
+            result: tuple[Any, ...] = loads(self.conn.recv_bytes())
+        except (EOFError, OSError):
+            raise ActorExit from None
+        return result
+
+    def post(self, message: tuple[Any, ...]) -> None:
+        """Send ``message`` to the driver."""
+        try:
+            self.conn.send_bytes(dumps(message))
+        except OSError:
+            raise ActorExit from None
+
+
+@attrs.define
+class _Redirect:
+    """The process's stdout and stderr sent to a file for one trial (file descriptors 1 and 2)."""
+
+    path: str
+    saved: tuple[int, int] = (-1, -1)
+
+    def __enter__(self) -> _Redirect:
+        _flush()
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        target = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.saved = (os.dup(1), os.dup(2))
+        os.dup2(target, 1)
+        os.dup2(target, 2)
+        os.close(target)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _flush()
+        for fd, saved in zip((1, 2), self.saved, strict=True):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def scratch_base() -> str:
+    """Where trials keep their files on this node when the driver's storage is not visible here."""
+    return os.environ.get(SCRATCH_ENV) or os.path.join(tempfile.gettempdir(), "tune-ray")
+
+
+def _marker_visible(marker: tuple[str, str] | None) -> bool:
+    """True when the driver's marker file (path, content) is readable here: its storage is shared."""
+    if marker is None:
+        return False
+    try:
+        with open(marker[0]) as file:
+            return file.read() == marker[1]
+    except OSError:
+        return False
+
+
+class TrialActor:
+    """Runs trials in a Ray actor; created by :class:`~tune_ray.executor.RayExecutor` (``ray.remote`` of it)."""
+
+    def serve(
+        self,
+        payload: bytes,
+        address: tuple[str, int],
+        authkey: bytes,
+        actor_key: int,
+        sync: str,
+        marker: tuple[str, str] | None,
+        capture_output: bool,
+    ) -> str:
+        """Connect to the driver and run the launches it sends until told to exit; return why it ended."""
+        import ray
+
+        node_id = ray.get_runtime_context().get_node_id()
+        shared = sync == "shared" or (sync == "auto" and _marker_visible(marker))
+        conn = Client(address, family="AF_INET", authkey=authkey)
+        _no_delay(conn)
+        channel = ActorChannel(conn)
+        channel.post((HELLO, actor_key, node_id, os.getpid(), shared))
+        runner: TrialRunner | None = None
+        init_error = None
+        try:
+            runner = TrialRunner(cloudpickle.loads(payload))
+        except Exception:
+            init_error = f"the trainable could not be unpickled in Ray actor {os.getpid()}:\n{traceback.format_exc()}"
+        scratch_root = os.path.join(scratch_base(), node_id)
+        try:
+            while True:
+                message = channel.handle(channel.receive())
+                if message is None:
+                    continue
+                launch: TrialLaunch = message[1]
+                scratch = None if shared else os.path.join(scratch_root, f"{launch.trial_id}-{launch.token}")
+                outcome, log = self._run(runner, init_error, launch, message[2], scratch, channel, capture_output)
+                channel.post((END, outcome.kind.value, outcome.error, log))
+        except ActorExit:
+            pass
+        finally:
+            if runner is not None:
+                runner.close()
+            conn.close()
+        ray.actor.exit_actor()  # the driver is gone or done: this process ends with it
+        return "exit"
+
+    @staticmethod
+    def _run(
+        runner: TrialRunner | None,
+        init_error: str | None,
+        launch: TrialLaunch,
+        blob: bytes | None,
+        scratch: str | None,
+        channel: ActorChannel,
+        capture_output: bool,
+    ) -> tuple[TrialOutcome, bytes | None]:
+        if scratch is not None:
+            os.makedirs(scratch, exist_ok=True)
+            checkpoint = launch.checkpoint
+            if checkpoint is not None and blob is not None:
+                checkpoint = transfer.unpack(blob, os.path.join(scratch, "restored", os.path.basename(checkpoint)))
+            launch = attrs.evolve(launch, trial_dir=scratch, checkpoint=checkpoint, token=launch.token)
+        channel.begin(launch.token, scratch)
+        log_path = os.path.join(launch.trial_dir, "stdout.log")
+        try:
+            if runner is None:
+                return TrialOutcome(Outcome.ERRORED, error=init_error), None
+            try:
+                if capture_output:
+                    with _Redirect(log_path):
+                        outcome = runner.run(launch, channel)
+                else:
+                    outcome = runner.run(launch, channel)
+            except SystemExit:
+                outcome = TrialOutcome(Outcome.ERRORED, error=traceback.format_exc())
+            log = None
+            if scratch is not None and capture_output and os.path.exists(log_path):
+                with open(log_path, "rb") as file:
+                    log = file.read()
+            return outcome, log
+        finally:
+            channel.end()
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _no_delay(conn: Connection) -> None:
+    """Small messages go out at once (no Nagle delay)."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        finally:
+            sock.close()
+    except OSError:
+        pass
