@@ -27,8 +27,6 @@ even during a trial) when the driver process is gone.
 
 from __future__ import annotations
 
-import linecache
-import marshal
 import os
 import pickle
 import select
@@ -37,11 +35,11 @@ import sys
 import threading
 import time
 import traceback
-import types
 from multiprocessing.connection import Connection
 from typing import Any
 
 from tunecore.executors import Action, CurrentLaunch, Outcome, TrialLaunch, TrialOutcome, TrialRunner
+from tunecore.executors.payload import restore_code  # noqa: F401  (older payloads name it here)
 from tunecore.executors.tokens import NO_LAUNCH
 
 # Driver to worker.
@@ -68,20 +66,6 @@ WATCHDOG_INTERVAL_S = 0.5
 """How often the watchdog thread checks that the driver process is still there."""
 
 _CONTINUE_VALUE = Action.CONTINUE.value
-
-
-def restore_code(data: bytes, source_lines: list[str] | None) -> types.CodeType:
-    """Rebuild a code object the driver marshalled, with its real file name (for tracebacks).
-
-    ``source_lines`` are the driver's :mod:`linecache` lines of a file that is not on disk (e.g. a notebook
-    cell): they are registered here, so that tracebacks show the source lines too.
-    """
-    code = marshal.loads(data)
-    if not isinstance(code, types.CodeType):
-        raise TypeError(f"expected a marshalled code object, got {type(code).__name__}")
-    if source_lines is not None and code.co_filename not in linecache.cache:
-        linecache.cache[code.co_filename] = (sum(map(len, source_lines)), None, source_lines, code.co_filename)
-    return code
 
 
 class WorkerExit(BaseException):

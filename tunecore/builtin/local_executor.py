@@ -7,9 +7,6 @@ multiplexes every worker's pipe and process handle in one event loop (:meth:`Loc
 
 from __future__ import annotations
 
-import io
-import linecache
-import marshal
 import math
 import numbers
 import os
@@ -20,13 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-import types
-from collections import ChainMap
 from multiprocessing.connection import Connection, wait
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
-import cloudpickle
 
 from tunecore.errors import ConfigError, TuneError
 from tunecore.executors import (
@@ -40,11 +34,11 @@ from tunecore.executors import (
     ResourceRequest,
     Resources,
     TrialLaunch,
+    pickle_by_value,
+    pickle_trainable,
     requested_resources,
 )
-from tunecore.references import USER_MODULE_PREFIX
-from tunecore.trainable import unwrap
-from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP, restore_code
+from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, STOP
 
 _EPS = 1e-9
 _CONTINUE, _STOP = Action.CONTINUE, Action.STOP  # module constants: an enum member lookup costs ~1 us on 3.11
@@ -162,7 +156,7 @@ class LocalExecutor(Executor):
                 f" split that way (fractions up to 1 share a device, larger amounts take whole devices): {_FIX}"
             )
         count = self.num_workers or fit
-        self._payload = _pickle_trainable(trainable)
+        self._payload = pickle_trainable(trainable)
         pythonpath = os.environ.get("PYTHONPATH")
         self._header = pickle.dumps((list(sys.path), pythonpath), PROTOCOL)
         self._env = dict(os.environ)
@@ -225,7 +219,7 @@ class LocalExecutor(Executor):
         try:
             data = pickle.dumps(message, PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):  # e.g. a function in the config
-            data = _dumps(message)
+            data = pickle_by_value(message)
         self._send_bytes(slot.worker, data)
 
     def process(self, timeout: float) -> None:
@@ -556,54 +550,6 @@ def _gpu_layout(gpu: float, num_gpus: float, visible: list[str] | None) -> list[
         return [(ids[i // per_device],) for i in range(min(count, len(ids) * per_device))]
     whole = math.ceil(gpu - _EPS)
     return [tuple(ids[i * whole : (i + 1) * whole]) for i in range(min(count, len(ids) // whole))]
-
-
-def _pickle_trainable(trainable: Any) -> bytes:
-    """Cloudpickle ``trainable``, by value for modules loaded from a file (workers cannot import them)."""
-    names = {name for name in list(sys.modules) if name.startswith(USER_MODULE_PREFIX)}
-    module_name = getattr(unwrap(trainable), "__module__", None)
-    if isinstance(module_name, str) and module_name.startswith(USER_MODULE_PREFIX):
-        names.add(module_name)
-    registered = set(cloudpickle.list_registry_pickle_by_value())
-    added = [
-        sys.modules[name] for name in sorted(names - registered) if isinstance(sys.modules.get(name), types.ModuleType)
-    ]
-    for module in added:
-        cloudpickle.register_pickle_by_value(module)
-    try:
-        return _dumps(trainable)
-    except Exception as exc:
-        raise TuneError(
-            f"the trainable cannot be sent to worker processes: {type(exc).__name__}: {exc}. Objects such as "
-            "locks, open files or clients cannot be pickled: create them inside the trainable instead"
-        ) from exc
-    finally:
-        for module in added:
-            cloudpickle.unregister_pickle_by_value(module)
-
-
-def _reduce_code(code: types.CodeType) -> tuple[Any, tuple[bytes, list[str] | None]]:
-    """Ship a code object whole (cloudpickle renames its file ``<dynamic-code>``): worker tracebacks then
-    show the user's file, line and source line. Workers run the same interpreter, so marshal fits; the source
-    of a file that is not on disk (a notebook cell) travels along from :mod:`linecache`."""
-    filename = code.co_filename
-    lines = None if os.path.isfile(filename) else linecache.getlines(filename)
-    return restore_code, (marshal.dumps(code), lines or None)
-
-
-class _SourceKeepingPickler(cloudpickle.Pickler):
-    """cloudpickle, but code objects pickled by value keep their file name (see :func:`_reduce_code`)."""
-
-    dispatch_table: ClassVar[ChainMap[Any, Any]] = ChainMap(
-        {types.CodeType: _reduce_code}, cloudpickle.Pickler.dispatch_table
-    )
-
-
-def _dumps(obj: Any) -> bytes:
-    """Cloudpickle ``obj`` for a worker, keeping where its functions' code comes from."""
-    buffer = io.BytesIO()
-    _SourceKeepingPickler(buffer, protocol=PROTOCOL).dump(obj)
-    return buffer.getvalue()
 
 
 def _tunecore_root() -> str:

@@ -52,6 +52,9 @@ Rules:
   ``start()`` raises :class:`ResourceError` naming the request and the capacity when the request can
   never fit (:func:`check_satisfiable`), and ``capacity()`` counts what fits now (:class:`ResourcePool`).
   ``capacity()`` accepts a dict or a Resources.
+* **Shipping the trainable.** An executor that runs trials in other processes sends the trainable once
+  with :func:`pickle_trainable` (by value where the far side cannot import it; tracebacks keep the user's
+  files and lines); :func:`pickle_by_value` does the same for a launch plain pickle refuses.
 * **Shutdown** ends every worker (killing those that do not exit in time) and reaps them: no process,
   thread or actor of the executor is left running. Calling it again does nothing.
 
@@ -79,6 +82,8 @@ _EXPORTS: dict[str, str] = {
     "ResourcePool": "tunecore.executors.accounting",
     "check_satisfiable": "tunecore.executors.accounting",
     "requested_resources": "tunecore.trainable",
+    "pickle_trainable": "tunecore.executors.payload",
+    "pickle_by_value": "tunecore.executors.payload",
     "Action": "tunecore.protocols",
     "Decision": "tunecore.protocols",
 }
@@ -108,6 +113,8 @@ if TYPE_CHECKING:
     from tunecore.executors.launch import TrialLaunch as TrialLaunch
     from tunecore.executors.outcome import Outcome as Outcome
     from tunecore.executors.outcome import TrialOutcome as TrialOutcome
+    from tunecore.executors.payload import pickle_by_value as pickle_by_value
+    from tunecore.executors.payload import pickle_trainable as pickle_trainable
     from tunecore.executors.resources import ResourceError as ResourceError
     from tunecore.executors.resources import ResourceRequest as ResourceRequest
     from tunecore.executors.resources import Resources as Resources
