@@ -15,7 +15,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints-dev.txt $(PLUGINS)
 	$(PIP_INSTALL) --upgrade pip
-	$(PIP_INSTALL) -e '.[test,examples]' $(foreach p,$(PLUGINS),-e '$(p:/pyproject.toml=)$(EXTRAS_$(notdir $(p:/pyproject.toml=)))')
+	$(PIP_INSTALL) -e '.[test,examples,plots]' $(foreach p,$(PLUGINS),-e '$(p:/pyproject.toml=)$(EXTRAS_$(notdir $(p:/pyproject.toml=)))')
 	touch $(STAMP)
 
 install: $(STAMP)

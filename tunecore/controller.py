@@ -197,7 +197,7 @@ class Controller(ExecutorHandler):
                 finally:  # the loggers flush their files here, even when the executor's shutdown failed
                     self.events.experiment_finished(self.info, list(self.trials.values()))
             finally:
-                self._save_state()
+                self._save_state(ended=True)
                 self.storage.close()
                 for logger in self.loggers:
                     self.events.forget(logger)
@@ -536,7 +536,8 @@ class Controller(ExecutorHandler):
         os.replace(temporary, path)
         return user_modules_in(data)
 
-    def _save_state(self) -> None:
+    def _save_state(self, ended: bool = False) -> None:
+        """Refresh state.json; ``ended``: the run is over (how it ended: ``interrupted``, ``failed``)."""
         self._last_state = time.monotonic()
         self.storage.flush()
         self.storage.write_state(
@@ -553,6 +554,9 @@ class Controller(ExecutorHandler):
                 ],
                 "searcher_finished": self._searcher_finished,
                 "stop_reason": self._stop_reason,
+                "ended": ended,
+                "interrupted": self.info.interrupted,
+                "failed": self.info.failed,
             }
         )
 

@@ -138,6 +138,26 @@ class ResultGrid:
             )
         return best[0]
 
+    def importance(
+        self,
+        metric: str | None = None,
+        mode: str | None = None,
+        *,
+        scope: str = "last",
+        params: list[str] | None = None,
+        seed: int = 0,
+    ) -> dict[str, float]:
+        """``{parameter: importance}``, most important first, summing to 1: how much of ``metric``'s variation
+        (default: the experiment's metric) each searched parameter explains alone, by fANOVA over a random
+        forest (:mod:`tunecore.importance`; needs scikit-learn).
+
+        Each trial counts with its last result (``scope`` as in :meth:`get_best_result`); trials without a
+        finite value are left out. Nested parameters are named ``"outer/inner"``. Deterministic for a ``seed``.
+        """
+        from tunecore.importance import importance
+
+        return importance(self, metric, mode, scope=scope, params=params, seed=seed)
+
     def get_dataframe(self) -> Any:
         """One row per trial: its last result, ``config/...`` columns, trial id, status and path.
 

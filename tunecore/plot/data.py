@@ -1,0 +1,371 @@
+"""The data behind every plot: points, axes, labels and counts, computed without any plotting library.
+
+Each function takes a :class:`~tunecore.results.ResultGrid` and returns a frozen ``*Data`` object that
+:mod:`tunecore.plot.figures` draws. A trial's value is its score by :mod:`tunecore.best`'s rule (its last
+result, :mod:`tunecore.plot.observations`), except in :func:`curves`, which shows every result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tunecore.best import is_better, observation
+from tunecore.errors import TuneError
+from tunecore.formatting import format_value, result_field
+from tunecore.options import finite_float
+from tunecore.plot.lanes import Span, assign_lanes, idle_gaps
+from tunecore.plot.observations import Observations, Param, observations, resolve_metric, trial_score
+
+if TYPE_CHECKING:
+    from tunecore.results import ResultGrid
+
+
+@attrs.frozen
+class HistoryData:
+    """Best-so-far over trials, in the order they ended."""
+
+    metric: str
+    mode: str
+    x: list[int]
+    """Each plotted trial's rank in end order (1 = ended first; trials without a finite value leave a gap)."""
+    y: list[float]
+    """Each plotted trial's value."""
+    best: list[float]
+    """The best value among the trials up to and including this one."""
+    trial_ids: list[str]
+    xlabel: str = "trials, in the order they ended"
+    ylabel: str = ""
+    title: str = "Optimisation history"
+
+
+@attrs.frozen
+class Curve:
+    """One trial's metric at each reported iteration."""
+
+    trial_id: str
+    status: str
+    """How the trial ended (``TERMINATED``, ``ERROR``...), which colours its curve."""
+    x: list[float]
+    y: list[float]
+
+
+@attrs.frozen
+class CurvesData:
+    """Learning curves: every trial's metric over ``training_iteration``."""
+
+    metric: str
+    curves: list[Curve]
+    statuses: dict[str, int]
+    """How many curves end in each status."""
+    xlabel: str = "training_iteration"
+    ylabel: str = ""
+    title: str = "Learning curves"
+
+
+@attrs.frozen
+class Axis:
+    """One axis of parallel coordinates: a parameter or the metric, on a 0-1 scale."""
+
+    name: str
+    kind: str
+    """``"float"``, ``"int"``, ``"categorical"`` or ``"metric"``."""
+    ticks: list[float]
+    """Tick positions on the 0-1 scale."""
+    tick_labels: list[str]
+
+
+@attrs.frozen
+class ParallelData:
+    """Parallel coordinates: one line per trial across the parameters' axes and the metric's (last)."""
+
+    metric: str
+    axes: list[Axis]
+    trial_ids: list[str]
+    positions: list[list[float]]
+    """Per trial, its position (0-1) on each axis."""
+    scores: list[float]
+    """Per trial, its metric value (the line's colour)."""
+    title: str = "Parallel coordinates"
+
+
+@attrs.frozen
+class SlicePanel:
+    """The metric against one parameter."""
+
+    param: str
+    kind: str
+    log: bool
+    x: list[float]
+    """Numeric values, or for a categorical parameter the index of each trial's category."""
+    y: list[float]
+    tick_labels: list[str]
+    """The categories (categorical parameters), else empty."""
+
+
+@attrs.frozen
+class SliceData:
+    """The metric against each parameter, one panel per parameter."""
+
+    metric: str
+    panels: list[SlicePanel]
+    order: list[int]
+    """Per point, the trial's position in trial order (the points' colour)."""
+    ylabel: str = ""
+    title: str = "Slice"
+
+
+@attrs.frozen
+class ContourData:
+    """The metric over two parameters: points, drawn with an interpolated surface when both are numeric."""
+
+    metric: str
+    x: SlicePanel
+    """The first parameter's values (its ``y`` are the metric values)."""
+    y: SlicePanel
+    """The second parameter's values."""
+    z: list[float]
+    interpolate: bool
+    """True when both parameters are numeric and there are at least 3 points not on one line."""
+    title: str = "Contour"
+
+
+@attrs.frozen
+class ImportanceData:
+    """Parameter importance, most important first."""
+
+    metric: str
+    names: list[str]
+    values: list[float]
+    xlabel: str = "importance (fANOVA, sums to 1)"
+    title: str = "Parameter importance"
+
+
+@attrs.frozen
+class ParetoData:
+    """Two objectives: every trial's values and the non-dominated front."""
+
+    metrics: tuple[str, str]
+    modes: tuple[str, str]
+    x: list[float]
+    y: list[float]
+    trial_ids: list[str]
+    front: list[int]
+    """Indices into ``x``/``y`` of the trials no other trial dominates, sorted by ``x``."""
+    title: str = "Pareto front"
+
+
+@attrs.frozen
+class TimelineBar:
+    """One trial, from its start to its last result, on one lane (a worker)."""
+
+    trial_id: str
+    lane: int
+    start: float
+    """Seconds since the first trial started."""
+    end: float
+    status: str
+
+
+@attrs.frozen
+class TimelineData:
+    """Trials per worker over time, with the idle gaps between them."""
+
+    bars: list[TimelineBar]
+    lanes: int
+    gaps: list[tuple[int, float, float]]
+    """``(lane, start, end)`` of each time a lane waited between two trials."""
+    idle_s: float
+    """The idle time of all lanes together."""
+    xlabel: str = "seconds since the first trial started"
+    ylabel: str = "worker"
+    title: str = "Timeline"
+
+
+def history(grid: ResultGrid, metric: str | None = None, mode: str | None = None) -> HistoryData:
+    """Best-so-far of ``metric`` (default: the experiment's) over the trials in the order they ended."""
+    metric, mode = resolve_metric(grid, metric, mode)
+    if mode is None:
+        raise TuneError(f"pass mode='min' or 'max': the best-so-far of {metric!r} needs it")
+    ended = sorted((r for r in grid if r.metrics_history), key=lambda r: _timestamp(r.metrics_history[-1]))
+    x, y, best, ids = [], [], [], []
+    so_far: float | None = None
+    for rank, result in enumerate(ended, 1):
+        value = trial_score(result, metric, mode)
+        if value is None:
+            continue
+        so_far = value if is_better(value, so_far, mode) else so_far
+        assert so_far is not None
+        x.append(rank)
+        y.append(value)
+        best.append(so_far)
+        ids.append(result.trial_id)
+    return HistoryData(metric, mode, x, y, best, ids, ylabel=metric)
+
+
+def curves(grid: ResultGrid, metric: str | None = None) -> CurvesData:
+    """Every trial's finite values of ``metric`` against ``training_iteration``, with how the trial ended."""
+    metric, _ = resolve_metric(grid, metric, None)
+    lines = []
+    for result in grid:
+        points = [
+            (float(r.get("training_iteration", i)), value)
+            for i, r in enumerate(result.metrics_history, 1)
+            if (value := finite_float(result_field(r, metric))) is not None
+        ]
+        if points:
+            lines.append(Curve(result.trial_id, result.status, [p[0] for p in points], [p[1] for p in points]))
+    statuses: dict[str, int] = {}
+    for line in lines:
+        statuses[line.status] = statuses.get(line.status, 0) + 1
+    return CurvesData(metric, lines, statuses, ylabel=metric)
+
+
+def parallel(grid: ResultGrid, metric: str | None = None, params: Sequence[str] | None = None) -> ParallelData:
+    """Parallel coordinates of the parameters (default: all) and ``metric``, one line per trial."""
+    table = observations(grid, metric)
+    chosen = _params(table, params)
+    low, high = (min(table.scores), max(table.scores)) if table.scores else (0.0, 1.0)
+    axes = [_axis(p) for p in chosen]
+    axes.append(Axis(table.metric, "metric", [0.0, 1.0], [format_value(low), format_value(high)]))
+    columns = [table.column(p.name) for p in chosen]
+    positions = [
+        [*(p.unit(column[i]) for p, column in zip(chosen, columns, strict=True)), _unit(score, low, high)]
+        for i, score in enumerate(table.scores)
+    ]
+    return ParallelData(table.metric, axes, table.trial_ids, positions, table.scores)
+
+
+def slice(grid: ResultGrid, metric: str | None = None, params: Sequence[str] | None = None) -> SliceData:
+    """The metric against each parameter (default: all), one panel per parameter."""
+    table = observations(grid, metric)
+    panels = [_panel(table, p) for p in _params(table, params)]
+    return SliceData(table.metric, panels, list(range(len(table.scores))), ylabel=table.metric)
+
+
+def contour(grid: ResultGrid, params: Sequence[str] | None = None, metric: str | None = None) -> ContourData:
+    """The metric over two parameters (default: the first two of the space)."""
+    table = observations(grid, metric)
+    chosen = _params(table, params)
+    if len(chosen) < 2:
+        raise TuneError(f"a contour plot needs two parameters, the experiment has {[p.name for p in chosen]}")
+    x, y = _panel(table, chosen[0]), _panel(table, chosen[1])
+    interpolate = chosen[0].numeric and chosen[1].numeric and _spread(x.x, y.x)
+    return ContourData(table.metric, x, y, table.scores, interpolate)
+
+
+def importance(grid: ResultGrid, metric: str | None = None, seed: int = 0) -> ImportanceData:
+    """The parameters' importance for ``metric`` (:mod:`tunecore.importance`; needs scikit-learn)."""
+    from tunecore.importance import importance as compute
+
+    metric, mode = resolve_metric(grid, metric, None)
+    shares = compute(grid, metric, mode, seed=seed)
+    return ImportanceData(metric, list(shares), list(shares.values()))
+
+
+def pareto(grid: ResultGrid, metrics: Sequence[str] | None = None, modes: Sequence[str] | None = None) -> ParetoData:
+    """Two objectives (default: the experiment's ``metric=[a, b]``) and their non-dominated front.
+
+    Each trial counts with its last values of both (:func:`tunecore.best.observation`); trials without
+    finite values of both are left out. A trial dominates another when it is at least as good in both
+    objectives and better in one.
+    """
+    metrics = list(metrics if metrics is not None else _as_list(grid.metric))
+    modes = list(modes if modes is not None else _as_list(grid.mode))
+    if len(metrics) != 2 or len(modes) != 2 or any(m not in ("min", "max") for m in modes):
+        raise TuneError(
+            f"a Pareto plot needs two metrics and a mode ('min' or 'max') for each, got {metrics!r} and {modes!r}:"
+            " pass them, or run the experiment with metric=[a, b] and mode=[..., ...]"
+        )
+    points = [(r.trial_id, v) for r in grid if (v := observation(r.metrics, metrics)) is not None]
+    signs = [1.0 if mode == "min" else -1.0 for mode in modes]
+    costs = [[s * v for s, v in zip(signs, values, strict=True)] for _, values in points]
+    front = [i for i, c in enumerate(costs) if not any(_dominates(other, c) for other in costs)]
+    front.sort(key=lambda i: points[i][1][0])
+    return ParetoData(
+        (metrics[0], metrics[1]),
+        (modes[0], modes[1]),
+        [v[0] for _, v in points],
+        [v[1] for _, v in points],
+        [trial_id for trial_id, _ in points],
+        front,
+    )
+
+
+def timeline(grid: ResultGrid) -> TimelineData:
+    """Each trial as a bar from its start to its last result, on lanes (workers) assigned greedily.
+
+    A trial starts at its first result's ``timestamp`` minus that result's ``time_this_iter_s``. The
+    executors do not record which worker ran a trial, so each trial takes the lowest lane free at its start:
+    as many lanes as trials ever ran at once.
+    """
+    spans = []
+    for result in grid:
+        if not result.metrics_history:
+            continue
+        first, last = result.metrics_history[0], result.metrics_history[-1]
+        start = _timestamp(first) - (finite_float(first.get("time_this_iter_s")) or 0.0)
+        if not math.isfinite(start + _timestamp(last)):
+            continue  # no timestamps: not a result the core recorded
+        spans.append(Span(result.trial_id, start, max(start, _timestamp(last)), result.status))
+    t0 = min((s.start for s in spans), default=0.0)
+    lanes = assign_lanes(spans)
+    bars = [TimelineBar(s.key, lane, s.start - t0, s.end - t0, s.status) for s, lane in zip(spans, lanes, strict=True)]
+    gaps = [(lane, start - t0, end - t0) for lane, start, end in idle_gaps(spans, lanes)]
+    return TimelineData(bars, max(lanes, default=-1) + 1, gaps, sum((end - start for _, start, end in gaps), 0.0))
+
+
+def _params(table: Observations, names: Sequence[str] | None) -> list[Param]:
+    return [table.param(name) for name in names] if names is not None else list(table.params)
+
+
+def _axis(param: Param) -> Axis:
+    if not param.numeric:
+        return Axis(param.name, param.kind, [param.unit(c) for c in param.categories], _labels(param))
+    ends = [param.low, param.high]
+    return Axis(param.name, param.kind, [param.unit(v) for v in ends], [format_value(v) for v in ends])
+
+
+def _panel(table: Observations, param: Param) -> SlicePanel:
+    column = table.column(param.name)
+    x = [float(v) for v in column] if param.numeric else [float(param.index(v)) for v in column]
+    return SlicePanel(param.name, param.kind, param.log, x, list(table.scores), [] if param.numeric else _labels(param))
+
+
+def _labels(param: Param) -> list[str]:
+    return [format_value(param.label(c)) for c in param.categories]
+
+
+def _unit(value: float, low: float, high: float) -> float:
+    return 0.5 if high == low else (value - low) / (high - low)
+
+
+def _spread(x: list[float], y: list[float]) -> bool:
+    """True when the points span an area (at least 3 of them, not all on one line)."""
+    points = list(zip(x, y, strict=True))
+    if len(points) < 3:
+        return False
+    x0, y0 = points[0]
+    other = next(((a, b) for a, b in points if (a, b) != (x0, y0)), None)
+    if other is None:
+        return False
+    dx, dy = other[0] - x0, other[1] - y0
+    return any(dx * (b - y0) - dy * (a - x0) != 0 for a, b in points)
+
+
+def _dominates(a: list[float], b: list[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
+
+
+def _timestamp(result: dict[str, Any]) -> float:
+    value = finite_float(result.get("timestamp"))
+    return value if value is not None else math.inf
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
