@@ -8,7 +8,8 @@ executor with ``{"cpu": 1, "gpu": 0.5}`` (two at a time on one GPU) and one with
   ``CUDA_VISIBLE_DEVICES`` (the trial without a GPU must get ``cpu``);
 * trains a small CNN with AMP (``torch.autocast`` fp16, ``torch.amp.GradScaler("cuda")``, a forced overflow so
   that the scale changes) and checks the scaler's, the model's, the optimizer's and CUDA's RNG state round trip
-  through ``tune_torch.checkpoint``/``restore`` (with ``torch.load(weights_only=True)``);
+  through ``tune_torch.checkpoint``/``restore`` (with ``torch.load(weights_only=True)``), and again with
+  ``restore(map_location="cuda:0")`` (the RNG states must go back to the CPU to be restored);
 * with ``seed_everything(deterministic=True)``, checks that 2 epochs + checkpoint + restore + 2 epochs end with
   the same weights, bit for bit, as 4 epochs straight.
 
@@ -107,6 +108,13 @@ def train(config):
     rng_ok = torch.equal(cuda_next, cuda_again) and len(state["rng"]["cuda"]) == torch.cuda.device_count()
     _epochs(model, optimizer, scaler, loader, device, 2)
     exact = all(torch.equal(tensor, straight[name]) for name, tensor in model.state_dict().items())
+    mapped_model, mapped_optimizer, mapped_scaler, _ = fresh()
+    tune_torch.restore(
+        model=mapped_model, optimizer=mapped_optimizer, scaler=mapped_scaler, checkpoint=saved, map_location=device
+    )
+    mapped_ok = torch.equal(torch.rand(4, device=device), cuda_next) and all(
+        torch.equal(mapped_model.state_dict()[name], tensor) for name, tensor in state["model"].items()
+    )
     ok = (
         seen["device"] == "cuda:0"
         and seen["devices"] == 1
@@ -115,6 +123,7 @@ def train(config):
         and scaler_ok
         and rng_ok
         and exact
+        and mapped_ok
     )
     tunecore.report(
         {
@@ -123,6 +132,7 @@ def train(config):
             "scaler_ok": scaler_ok,
             "rng_ok": rng_ok,
             "exact": exact,
+            "mapped_ok": mapped_ok,
             "scale": scale_saved,
             "per_epoch_s": per_epoch,
             "name": torch.cuda.get_device_name(0),
@@ -173,7 +183,7 @@ def main() -> int:
         if "per_epoch_s" in m:
             line += (
                 f" {m['name']} {m['per_epoch_s'] * 1000:.0f} ms/epoch scaler={m['scaler_ok']} (scale {m['scale']:g})"
-                f" cuda_rng={m['rng_ok']} exact_resume={m['exact']}"
+                f" cuda_rng={m['rng_ok']} exact_resume={m['exact']} map_location_cuda={m['mapped_ok']}"
             )
             spans.append((m["start"], m["end"]))
         print(line)

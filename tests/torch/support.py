@@ -59,13 +59,16 @@ def train_steps(model: torch.nn.Module, optimizer: torch.optim.Optimizer, steps:
 
 @contextlib.contextmanager
 def trial_session(
-    resources: dict[str, float] | None = None, checkpoint: str | None = None, trial_dir: str = "/tmp"
+    resources: dict[str, float] | None = None,
+    checkpoint: str | None = None,
+    trial_dir: str = "/tmp",
+    config: dict[str, Any] | None = None,
 ) -> Iterator[Session]:
     """Run the block as inside a trial: ``tunecore.get_context()`` and ``get_checkpoint()`` answer from it."""
     context = TrialContext(
         trial_id="t_test",
         trial_dir=trial_dir,
-        config={},
+        config=dict(config or {}),
         resources=dict(resources or {"cpu": 1.0}),
         seed=1234,
         start_iteration=0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -59,10 +61,71 @@ def test_a_scheduler_follows_the_new_rate():
     scheduler.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
     tune_torch.update_optimizer(optimizer, {"lr": 0.4}, scheduler=scheduler)
+    # the schedule as if it had started from 0.4: one decay done, 0.2 now, then 0.1
     assert scheduler.base_lrs == [0.4] and optimizer.param_groups[0]["initial_lr"] == 0.4
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.2)
+    assert scheduler.get_last_lr() == [pytest.approx(0.2)]
     optimizer.step()
     scheduler.step()
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.2)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1)
+
+
+def test_a_cosine_schedule_mid_way_is_scaled_not_restarted():
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)
+    for _ in range(5):
+        optimizer.step()
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * (1 + math.cos(math.pi * 5 / 10)) / 2)
+    tune_torch.update_optimizer(optimizer, {"lr": 0.2}, scheduler=scheduler)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.2 * (1 + math.cos(math.pi * 5 / 10)) / 2)  # 0.1
+    assert scheduler.get_last_lr() == [pytest.approx(0.1)]
+    for epoch in range(6, 10):
+        optimizer.step()
+        scheduler.step()
+        # 0.2 (1 + cos(pi t / 10)) / 2: 0.0691 at t = 6, as if the schedule had started from 0.2
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.2 * (1 + math.cos(math.pi * epoch / 10)) / 2)
+
+
+def test_a_sequential_schedule_is_scaled_in_each_of_its_parts():
+    optimizer = torch.optim.SGD(net(0).parameters(), lr=0.1)
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.5, total_iters=2)
+    decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+    scheduler = torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[2])
+    reference = torch.optim.SGD(net(0).parameters(), lr=0.3)
+    reference_scheduler = torch.optim.lr_scheduler.SequentialLR(
+        reference,
+        [
+            torch.optim.lr_scheduler.LinearLR(reference, start_factor=0.5, total_iters=2),
+            torch.optim.lr_scheduler.ExponentialLR(reference, gamma=0.5),
+        ],
+        milestones=[2],
+    )
+    for step in range(5):
+        if step == 1:
+            tune_torch.update_optimizer(optimizer, {"lr": 0.3}, scheduler=scheduler)
+        if step >= 1:  # from the update on: the schedule of an optimizer that started at 0.3
+            assert optimizer.param_groups[0]["lr"] == pytest.approx(reference.param_groups[0]["lr"]), step
+        for opt, sched in ((optimizer, scheduler), (reference, reference_scheduler)):
+            opt.step()
+            sched.step()
+
+
+@pytest.mark.parametrize("kind", ["one_cycle", "cyclic"])
+def test_cyclic_schedules_are_refused_and_nothing_changes(kind):
+    optimizer = torch.optim.SGD(net(0).parameters(), lr=0.1, momentum=0.9)
+    if kind == "one_cycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=10)
+    else:
+        scheduler = torch.optim.lr_scheduler.CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=2)
+    optimizer.step()
+    scheduler.step()
+    before = [dict(group) for group in optimizer.param_groups]
+    with pytest.raises(ValueError, match=r"(OneCycleLR|CyclicLR) .*max_lr"):
+        tune_torch.update_optimizer(optimizer, {"lr": 0.5, "momentum": 0.5}, scheduler=scheduler)
+    assert [dict(group) for group in optimizer.param_groups] == before
+    tune_torch.update_optimizer(optimizer, {"weight_decay": 1e-4}, scheduler=scheduler)  # no lr: allowed
 
 
 def test_a_tensor_learning_rate_is_updated_in_place():

@@ -19,6 +19,7 @@ from tests.torch.support import trial_session
 def nondeterministic_again(monkeypatch):
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     yield
+    tune_torch.seed_everything(0)  # undoes deterministic=True
     torch.use_deterministic_algorithms(False)
     torch.backends.cudnn.deterministic = False
 
@@ -105,3 +106,16 @@ def test_loader_workers_are_seeded_from_the_generator():
     assert epoch(3) == first
     assert epoch(4) != first
     assert first[0] != first[1]  # the two workers draw different values
+
+
+def test_deterministic_false_undoes_an_earlier_trials_deterministic_true(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)  # the user's own setting, before any trial
+    tune_torch.seed_everything(1, deterministic=True)  # a trial in this (reused) worker process
+    tune_torch.seed_everything(1, deterministic=True)
+    assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
+    seeding = tune_torch.seed_everything(2, deterministic=False)  # the next trial in the same process
+    assert not seeding.deterministic and not torch.are_deterministic_algorithms_enabled()
+    assert not torch.backends.cudnn.deterministic and torch.backends.cudnn.benchmark  # as they were before
+    torch.use_deterministic_algorithms(True, warn_only=True)  # the user's own choice is left alone
+    tune_torch.seed_everything(3)
+    assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ import tune_torch
 import tunecore
 from tests.torch.support import digest, net, train_steps, trial_session
 from tune_torch import rng
+from tune_torch import state as state_module
 from tune_torch.state import STATE_FILE
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
@@ -204,3 +206,67 @@ def test_restoring_what_was_not_saved_is_an_error(tmp_path):
     foreign = tunecore.Checkpoint.from_dict({"a": 1})
     with pytest.raises(ValueError, match=r"not made by tune_torch\.checkpoint"):
         tune_torch.restore(model=net(0), checkpoint=foreign)
+
+
+def test_rng_states_are_restored_whatever_map_location_says():
+    seeding = tune_torch.seed_everything(21)
+    saved = tune_torch.checkpoint(epoch=1)
+    expected = draws(seeding)
+    assert tune_torch.load(saved, map_location="meta")["rng"]["torch"].is_meta  # load() follows map_location
+    again = tune_torch.seed_everything(5)
+    tune_torch.restore(checkpoint=saved, map_location="meta")  # as with "cuda": the RNG states are read to the CPU
+    assert draws(again) == expected
+
+
+def test_a_checkpoint_does_not_initialise_cuda(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: calls.append("get_rng_state_all") or [])
+    state = rng.capture()
+    assert calls == [] and "cuda" not in state  # a CPU-only trial never touches the GPUs
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [torch.get_rng_state()])
+    assert len(rng.capture()["cuda"]) == 1  # once the trial used CUDA, its states are saved
+
+
+class NumpyExtraState(torch.nn.Linear):
+    def get_extra_state(self):
+        return {"mean": np.zeros(2)}
+
+    def set_extra_state(self, state):
+        pass
+
+
+def test_model_and_optimizer_states_that_weights_only_cannot_read_are_refused_when_saving(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(TypeError, match=r"model\['_extra_state'\]\['mean'\] is a numpy.ndarray"):
+        tune_torch.checkpoint(model=NumpyExtraState(2, 2), rng=False)
+    optimizer = torch.optim.SGD(net(0).parameters(), lr=0.1)
+    optimizer.param_groups[0]["schedule"] = np.float64(0.5)
+    with pytest.raises(TypeError, match=r"optimizer\['param_groups'\]\[0\]\['schedule'\] is a numpy"):
+        tune_torch.checkpoint(optimizer=optimizer, rng=False)
+    assert os.listdir(tmp_path) == []  # nothing written
+
+
+def test_an_interrupted_write_leaves_no_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_save = torch.save
+
+    def save_then_die(obj, file, *args, **kwargs):
+        file.write(b"PK\x03\x04 half a checkpoint")  # part of the file is written, then the process "dies"
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", save_then_die)
+    with pytest.raises(OSError, match="disk full"):
+        tune_torch.checkpoint(model=net(0))
+    assert list(tmp_path.rglob(STATE_FILE)) == []  # never a half-written tune_torch.pt
+    assert os.listdir(tmp_path) == []  # and the staging directory is removed
+    monkeypatch.setattr(torch, "save", real_save)
+    saved = tune_torch.checkpoint(model=net(0))
+    assert sorted(os.listdir(saved.path)) == [STATE_FILE]
+    before = digest(tune_torch.load(saved))
+    monkeypatch.setattr(state_module.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("crash")))
+    with pytest.raises(OSError, match="crash"):
+        state_module._save_atomically({"format": "x"}, saved.path)  # a failed rewrite of the same directory
+    assert digest(tune_torch.load(saved)) == before  # the previous file is intact

@@ -186,3 +186,20 @@ def test_tensorboards_hparams_view_compares_the_trials(tmp_path):
         assert final["nested/acc"] == pytest.approx(result.metrics["nested"]["acc"])
         status = group["sessions"][0]["status"]
         assert status == ("STATUS_FAILURE" if result.config["fail"] else "STATUS_SUCCESS")
+
+
+def test_a_trial_that_runs_again_gets_a_new_event_file(tmp_path):
+    logger = TensorBoardLogger(flush_interval_s=600)
+    trial = tunecore.Trial("t", {"lr": 0.1}, path=str(tmp_path))
+    logger.tunecore_trial_started(trial)
+    logger.tunecore_trial_result(trial, {"loss": 1.0, "training_iteration": 1})
+    logger.tunecore_trial_result(trial, {"loss": 0.5, "training_iteration": 2})
+    logger.tunecore_trial_started(trial)  # retried (or restarted by PBT) without a pause or an end in between
+    first = glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    assert len(first) == 1 and [e.value for e in read(str(tmp_path)).Scalars("loss")] == [1.0, 0.5]  # closed
+    logger.tunecore_trial_result(trial, {"loss": 0.25, "training_iteration": 2})
+    logger.tunecore_trial_finished(trial, "TERMINATED")
+    files = glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    assert len(files) == 2 and set(first) < set(files)
+    assert [(e.step, e.value) for e in read(str(tmp_path)).Scalars("loss")][-1] == (2, 0.25)
+    logger.tunecore_experiment_finished()

@@ -60,6 +60,9 @@ class _Current:
 
     seeding: Seeding | None = None
     trial_id: str | None = None
+    before_deterministic: tuple[bool, bool, bool, bool] | None = None
+    """What ``deterministic=True`` changed, as it was before (deterministic algorithms, their warn-only mode,
+    cuDNN's ``deterministic`` and ``benchmark``): put back by the next ``deterministic=False``."""
 
 
 _current = _Current()
@@ -96,8 +99,11 @@ def seed_everything(seed: int | None = None, deterministic: bool = False) -> See
     else a random one (see :attr:`Seeding.seed`). ``deterministic=True`` also makes torch use deterministic
     algorithms only (``torch.use_deterministic_algorithms(True)``; an operation without one raises), turns off
     cuDNN's benchmark and sets ``CUBLAS_WORKSPACE_CONFIG`` for cuBLAS (set before CUDA is first used: call this
-    at the start of the trainable). Returns a :class:`Seeding` with the DataLoader's generator and
-    ``worker_init_fn``. Call it before :func:`tune_torch.restore`, which then puts the saved states back.
+    at the start of the trainable). ``deterministic=False`` undoes what an earlier ``deterministic=True`` of
+    this process changed (a worker process runs one trial after another), putting back the settings it found;
+    settings made by the caller itself are left alone (``CUBLAS_WORKSPACE_CONFIG`` stays set: it is harmless).
+    Returns a :class:`Seeding` with the DataLoader's generator and ``worker_init_fn``. Call it before
+    :func:`tune_torch.restore`, which then puts the saved states back.
     """
     if not isinstance(deterministic, bool):
         raise ValueError(f"deterministic must be True or False, got {deterministic!r}")
@@ -109,10 +115,23 @@ def seed_everything(seed: int | None = None, deterministic: bool = False) -> See
         raise ValueError(f"seed must be an integer between 0 and 2**32 - 1 (or None), got {seed!r}")
     seed = int(seed)
     if deterministic:
+        if _current.before_deterministic is None:
+            _current.before_deterministic = (
+                torch.are_deterministic_algorithms_enabled(),
+                torch.is_deterministic_algorithms_warn_only_enabled(),
+                bool(torch.backends.cudnn.deterministic),
+                bool(torch.backends.cudnn.benchmark),
+            )
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
+    elif _current.before_deterministic is not None:  # an earlier trial of this worker process turned them on
+        enabled, warn_only, cudnn_deterministic, benchmark = _current.before_deterministic
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+        torch.backends.cudnn.deterministic = cudnn_deterministic
+        torch.backends.cudnn.benchmark = benchmark
+        _current.before_deterministic = None
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds every CUDA device too (lazily, when CUDA is initialised)

@@ -6,7 +6,10 @@ The checkpoint is a directory holding one file, :data:`STATE_FILE`, written with
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping
 from typing import Any
@@ -22,7 +25,10 @@ FORMAT = "tune_torch/1"
 """The value of the ``"format"`` key of that file."""
 
 _OBJECTS = ("model", "optimizer", "scheduler", "scaler")
-_PLAIN = (str, int, float, bool, type(None), torch.Tensor, torch.dtype, torch.device, torch.Size)
+_SCALARS = (str, int, float, bool, complex, bytes, type(None))
+"""Read back by ``torch.load(weights_only=True)`` as these exact types (numpy's float64 derives from float, an
+IntEnum from int: both are refused)."""
+_TORCH = (torch.Tensor, torch.dtype, torch.device, torch.Size)
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:
@@ -40,16 +46,16 @@ def unwrap(model: torch.nn.Module) -> torch.nn.Module:
 
 def _check_plain(value: Any, where: str) -> None:
     """Raise TypeError unless ``value`` is what ``torch.load(weights_only=True)`` reads: tensors and plain data."""
-    if isinstance(value, _PLAIN):
+    if type(value) in _SCALARS or isinstance(value, _TORCH):
         return
-    if isinstance(value, Mapping):
+    if type(value) in (dict, collections.OrderedDict):
         for key, item in value.items():
-            if not isinstance(key, (str, int, float, bool)):
+            if type(key) not in (str, int, float, bool):
                 raise TypeError(f"{where} has a key {key!r} of type {type(key).__name__}: use str or int keys")
             _check_plain(item, f"{where}[{key!r}]")
         return
-    if isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
+    if type(value) in (list, tuple, set):
+        for index, item in enumerate(value):  # a set's order is arbitrary, but only its items matter here
             _check_plain(item, f"{where}[{index}]")
         return
     raise TypeError(
@@ -60,13 +66,21 @@ def _check_plain(value: Any, where: str) -> None:
 
 
 def _save_atomically(state: dict[str, Any], directory: str) -> None:
+    """Write ``state`` to ``directory/STATE_FILE`` through a staging file, synced then renamed into place: the
+    file is either the previous one or the complete new one, never a part (the staging file is removed when
+    the write fails)."""
     path = os.path.join(directory, STATE_FILE)
     staging = path + ".tmp"
-    with open(staging, "wb") as file:
-        torch.save(state, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(staging, path)
+    try:
+        with open(staging, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(staging, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(staging)
+        raise
 
 
 def checkpoint(
@@ -84,8 +98,11 @@ def checkpoint(
     ``model`` is saved unwrapped (:func:`unwrap`: DDP and ``torch.compile`` add no key prefixes);
     ``optimizer``, ``scheduler`` (an LR scheduler) and ``scaler`` (``torch.amp.GradScaler``) by their
     ``state_dict()``; ``epoch`` (the last one done) and ``extra`` (a dict of tensors and plain data, checked here)
-    as they are. ``rng=True`` adds every RNG state (:mod:`tune_torch.rng`). The file is written to a temporary
-    file, synced and renamed into place in a fresh directory, which tunecore moves into the trial's directory.
+    as they are. Everything is checked here to be what ``torch.load(weights_only=True)`` reads back (tensors
+    and plain data: a model whose ``get_extra_state()`` returns a numpy array is a TypeError naming the key,
+    not a checkpoint that fails at resume). ``rng=True`` adds every RNG state (:mod:`tune_torch.rng`). The file
+    is written to a temporary file, synced and renamed into place in a fresh directory, which tunecore moves
+    into the trial's directory; a failed write leaves nothing behind.
     """
     state: dict[str, Any] = {"format": FORMAT, "torch": str(torch.__version__)}
     if model is not None:
@@ -104,13 +121,17 @@ def checkpoint(
         if not isinstance(extra, Mapping):
             raise TypeError(f"extra must be a dict, got {type(extra).__name__}")
         state["extra"] = dict(extra)
-    for key in ("scheduler", "scaler", "extra"):
+    for key in (*_OBJECTS, "extra"):
         if key in state:
             _check_plain(state[key], key)
     if rng:
         state["rng"] = rng_states.capture()
     directory = tempfile.mkdtemp(prefix="tune-torch-ckpt-")
-    _save_atomically(state, directory)
+    try:
+        _save_atomically(state, directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     return tunecore.Checkpoint(directory, owned=True)
 
 
@@ -144,7 +165,8 @@ def restore(
     ``"epoch"`` and ``"extra"`` when saved, and the state dict of any saved object not passed. ``model`` may be
     wrapped (DDP, ``torch.compile``); ``strict`` is passed to its ``load_state_dict``. The optimizer's state
     follows its parameters' devices; ``map_location`` (``"cpu"`` by default) is where tensors are read to.
-    ``rng=True`` puts the saved RNG states back (:func:`tune_torch.rng.restore`): call
+    ``rng=True`` puts the saved RNG states back (:func:`tune_torch.rng.restore`; they go to the CPU, whatever
+    ``map_location`` says, as torch needs them there): call
     :func:`tune_torch.seed_everything` first. ``checkpoint`` loads another checkpoint (or directory) instead.
     Raises ValueError when an object is passed whose state the checkpoint lacks.
     """
@@ -152,6 +174,8 @@ def restore(
     if source is None:
         return {}
     state = load(source, map_location)
+    if rng and "rng" in state and not rng_states.has_data(state["rng"]):  # map_location="meta": no data
+        state["rng"] = load(source, "cpu")["rng"]
     given = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "scaler": scaler}
     missing = [name for name, value in given.items() if value is not None and name not in state]
     if missing:

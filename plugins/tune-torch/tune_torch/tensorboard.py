@@ -75,8 +75,9 @@ class TensorBoardLogger(Logger):
       however it ends; a crash of the driver loses at most this much (the journal has every result).
     * ``hparams``: write each trial's config and status as TensorBoard HParams data when it ends (default True).
 
-    A trial that runs again (resumed, unpaused, retried) gets a new event file beside its earlier ones, as
-    TensorBoard expects. Problems writing a trial's files are reported as one warning per trial and never stop
+    Each run of a trial writes its own event file beside its earlier ones: a trial that runs again (unpaused,
+    retried after an error, restarted by PBT, resumed by a new driver) starts a new one, and TensorBoard reads
+    them all. Problems writing a trial's files are reported as one warning per trial and never stop
     the experiment.
     """
 
@@ -109,8 +110,10 @@ class TensorBoardLogger(Logger):
     # events
 
     def tunecore_trial_started(self, trial: Trial) -> None:
-        """Forget an earlier write failure of the trial: its files are tried again."""
+        """Close the trial's event file if one is still open (a retry or a PBT restart follows no pause or
+        end), so that this run writes a new one; forget an earlier write failure: its files are tried again."""
         with self._lock:
+            self._close(trial.trial_id)
             self._failed.discard(trial.trial_id)
 
     def tunecore_trial_result(self, trial: Trial, result: dict[str, Any]) -> None:
