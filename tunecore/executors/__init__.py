@@ -18,7 +18,10 @@ The handler (:class:`ExecutorHandler`, the controller):
 * ``on_result(trial_id, result, checkpoint) -> Decision`` for every result, in the order the trial
   reported them, with the fields the session adds (``training_iteration``, ``time_this_iter_s``,
   ``time_total_s``, ``timestamp``, ``trial_id``, ``done``); ``checkpoint`` is a directory inside the
-  trial's directory, or None.
+  trial's directory (``TrialLaunch.trial_dir``, on the driver's storage), or None. A trial may run
+  elsewhere (a node's scratch directory, with ``get_context().trial_dir`` pointing there): the executor
+  then brings each checkpoint into ``trial_dir`` before calling ``on_result``, and a launch's starting
+  checkpoint to where the trial runs (what ``tune-ray``'s ``checkpoint_sync="driver"`` does).
 * ``on_trial_end(trial_id, outcome, error)`` exactly once per launch, after its last ``on_result``,
   with an :class:`Outcome`: COMPLETED, STOPPED, ERRORED (``error`` is the traceback) or WORKER_DIED (the
   process or actor died; ``error`` says how). Failures are retried by the controller with a new launch.
