@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     importance.add_argument("directory", metavar="DIR", help="an experiment directory")
     importance.add_argument("--metric", help="the metric (default: the experiment's)")
     importance.set_defaults(handler=_importance_command)
+    report = verbs.add_parser("report", help="write one offline HTML report of an experiment (tunecore[plots])")
+    report.add_argument("directory", metavar="DIR", help="an experiment directory")
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it, e.g. report.html")
+    report.set_defaults(handler=_report_command)
     return parser
 
 
@@ -424,6 +428,13 @@ def _importance_command(args: argparse.Namespace) -> int:
     from tunecore.plot.cli import importance_command
 
     importance_command(args.directory, metric=args.metric)
+    return 0
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from tunecore.plot.report import report_command
+
+    print(report_command(args.directory, args.output))
     return 0
 
 
