@@ -664,21 +664,21 @@ def run_console(tmp_path: Path, logger: ConsoleLogger, verbose: int = 1) -> str:
 
 CONSOLE_VERBOSE_1 = """\
 Experiment exp (min loss): results in {path}
-[2.0s] 3 running | best loss=0.5 (t0)
+[2.0s] 0 done | 3 running | best loss=0.5 (t0)
 t0 TERMINATED iter=2 loss=0.5 | lr=0.003123 model/layers=0
-[4.0s] 1 running, 1 paused, 1 terminated | best loss=0.5 (t0)
+[4.0s] 1 done | 1 running, 1 paused, 1 terminated | best loss=0.5 (t0)
 t2 ERROR      iter=2 loss=0.6 | lr=0.00937 model/layers=2 | ValueError: bad lr
 Finished exp: 3 trials (1 paused, 1 terminated, 1 error) in 1:05 | best loss=0.5 (t0, iter 2) lr=0.003123 model/layers=0
 """
 
 
 def test_console_verbose_1_prints_status_finished_trials_and_a_summary(tmp_path):
-    out = run_console(tmp_path, ConsoleLogger())
+    out = run_console(tmp_path, ConsoleLogger(status_interval_s=2))
     assert out == CONSOLE_VERBOSE_1.format(path=tmp_path)
 
 
 def test_console_verbose_2_also_prints_each_result(tmp_path):
-    out = run_console(tmp_path, ConsoleLogger(), verbose=2)
+    out = run_console(tmp_path, ConsoleLogger(status_interval_s=2), verbose=2)
     lines = out.splitlines()
     assert lines[1:4] == [
         "t0 iter=1 loss=0.9 acc=0.25",
@@ -694,7 +694,9 @@ def test_console_verbose_2_also_prints_each_result(tmp_path):
 def test_console_verbose_0_and_the_option_overriding_the_experiment(tmp_path):
     assert run_console(tmp_path, ConsoleLogger(), verbose=0) == ""
     assert run_console(tmp_path, ConsoleLogger(verbose=0), verbose=2) == ""
-    assert run_console(tmp_path, ConsoleLogger(verbose=1), verbose=0) == CONSOLE_VERBOSE_1.format(path=tmp_path)
+    assert run_console(tmp_path, ConsoleLogger(verbose=1, status_interval_s=2), verbose=0) == CONSOLE_VERBOSE_1.format(
+        path=tmp_path
+    )
     assert "t0 iter=1" in run_console(tmp_path, ConsoleLogger(verbose=3), verbose=0)
 
 
@@ -708,14 +710,17 @@ def test_console_max_mode_no_metric_and_default_verbose(tmp_path):
         logger.tunecore_trial_result(exp, trial, {"acc": value})
     logger.tunecore_trial_finished(exp, trial, "TERMINATED", None)
     # "best" compares trials' last results (tunecore.best): 0.7, not the 0.9 the trial reported earlier
-    assert stream.getvalue().splitlines()[-2:] == ["a TERMINATED", "[0.0s] 0 running, 1 terminated | best acc=0.7 (a)"]
+    assert stream.getvalue().splitlines()[-2:] == [
+        "a TERMINATED",
+        "[0.0s] 1 done | 0 running, 1 terminated | best acc=0.7 (a)",
+    ]
 
     stream = io.StringIO()
     logger = ConsoleLogger(stream=stream, status_interval_s=0)
     exp = ExperimentInfo("exp", str(tmp_path), None, None)
     logger.tunecore_trial_result(exp, trial, {"acc": 1})
     logger.tunecore_experiment_finished(exp, [trial])
-    assert stream.getvalue().splitlines() == ["[0.0s] 0 running", "Finished exp: 1 trial (1 running) in 0.0s"]
+    assert stream.getvalue().splitlines() == ["[0.0s] 0 done | 0 running", "Finished exp: 1 trial (1 running) in 0.0s"]
 
 
 class FakeTerminal(io.StringIO):
@@ -723,7 +728,11 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_console_redraws_the_status_line_in_place_on_a_terminal(tmp_path):
+def test_console_shows_a_live_view_on_a_terminal_and_erases_it_at_the_end(tmp_path, monkeypatch):
+    """The live view itself is tested in tests/core/test_console.py (and under a pseudo-terminal)."""
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
     terminal = FakeTerminal()
     logger = ConsoleLogger(stream=terminal, status_interval_s=0)
     logger.clock = Clock()
@@ -733,13 +742,11 @@ def test_console_redraws_the_status_line_in_place_on_a_terminal(tmp_path):
     trial = attrs.evolve(trial, status=TrialStatus.TERMINATED)
     logger.tunecore_trial_finished(exp, trial, "TERMINATED", None)
     logger.tunecore_experiment_finished(exp, [trial])
-    clear = "\r\x1b[K"
-    assert terminal.getvalue() == (
-        f"{clear}[0.0s] 1 running"
-        f"{clear}a TERMINATED | x=1\n[0.0s] 1 running"  # the finished line goes above the status line
-        f"{clear}[0.0s] 0 running, 1 terminated"
-        f"{clear}Finished exp: 1 trial (1 terminated) in 0.0s\n"
-    )
+    out = terminal.getvalue()
+    view, after = out.split("\x1b[?25h")  # the cursor is hidden while the view is shown
+    assert "\x1b[1mexp\x1b[0m  \x1b[1;36m0 done\x1b[0m  1 running" in view and "\n a " in view
+    # the view is erased (cursor up, erase line); the lines kept for it and the summary stay
+    assert after == "\r" + "\x1b[1A\x1b[2K" * 3 + "a TERMINATED | x=1\nFinished exp: 1 trial (1 terminated) in 0.0s\n"
 
 
 def test_console_stream_names_and_bad_options(tmp_path, capsys):
@@ -768,7 +775,9 @@ def test_console_keeps_counters_not_trials(tmp_path):
         trial = attrs.evolve(trial, status=TrialStatus.TERMINATED)
         logger.tunecore_trial_finished(exp, trial, "TERMINATED", None)
     assert logger._counts == {"RUNNING": 0, "TERMINATED": 2000}  # counters, not kept trials
-    assert stream.getvalue().splitlines()[-1] == "[0.0s] 0 running, 2000 terminated | best loss=0.0005 (t1999)"
+    assert (
+        stream.getvalue().splitlines()[-1] == "[0.0s] 2000 done | 0 running, 2000 terminated | best loss=0.0005 (t1999)"
+    )
 
 
 # --- through the plugin manager -----------------------------------------------------------------------
@@ -831,7 +840,7 @@ def test_console_counts_a_restarted_trial_as_no_longer_running(tmp_path):
     logger.tunecore_trial_started(exp, second)
     logger.tunecore_trial_restarted(exp, attrs.evolve(second, status=TrialStatus.PENDING))
     logger.tunecore_trial_paused(exp, attrs.evolve(first, status=TrialStatus.PAUSED))
-    assert stream.getvalue().splitlines()[-1].startswith("[0.0s] 0 running, 1 paused")
+    assert stream.getvalue().splitlines()[-1].startswith("[0.0s] 0 done | 0 running, 1 paused")
 
 
 @pytest.mark.parametrize("logger_class", [JsonLogger, CsvLogger])

@@ -45,4 +45,4 @@ def tunecore_register_loggers(register: Register) -> None:
     """json (result.jsonl), csv (progress.csv) and console (live status)."""
     register("json", loggers.JsonLogger, "Every result, with its trial and config, in <experiment>/result.jsonl")
     register("csv", loggers.CsvLogger, "Every result, with its trial and config, in <experiment>/progress.csv")
-    register("console", loggers.ConsoleLogger, "Live status, finished trials and a summary on stderr")
+    register("console", loggers.ConsoleLogger, "Live progress view, finished trials and a summary on stderr")

@@ -1,0 +1,592 @@
+"""The console logger: live progress, a line per finished trial, a summary at the end.
+
+Three ways to show progress, picked when the experiment starts:
+
+* a terminal: one live view drawn with ``rich`` (imported only then), refreshed at most every
+  :data:`REFRESH_S` seconds; other lines (finished trials, results) are printed above it;
+* Jupyter (an IPython kernel, default stream): one output (an ``IPython.display`` handle) updated in place;
+* anything else (a file, a pipe, a CI log, ``TERM=dumb``): a heartbeat line every ``status_interval_s`` seconds.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import math
+import os
+import sys
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, TextIO
+
+import attrs
+
+from tunecore.best import pick_best, real_number, score
+from tunecore.experiment import ExperimentInfo
+from tunecore.formatting import flatten_dict, format_config, format_duration, format_value, result_field
+from tunecore.protocols import Logger
+from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+AUTO_FIELDS = frozenset(("training_iteration", "time_this_iter_s", "time_total_s", "timestamp", "trial_id", "done"))
+"""Result fields filled in by tunecore (left out of the console's per-result lines)."""
+
+REFRESH_S = 0.5
+"""The live view (terminal, notebook) is redrawn at most once per this many seconds (2 a second)."""
+
+MAX_ROWS = 10
+"""Running trials shown as rows of the live view at most (the best first); the rest are counted."""
+
+_STATES = ("RUNNING", "PAUSED", "TERMINATED", "ERROR")
+_Earned = tuple[dict[str, Any], dict[str, Any]]
+"""A trial's latest result with the config that earned it."""
+
+
+def _metric_value(result: dict[str, Any] | None, metric: str | None) -> float | None:
+    """The result's metric as a float (``a/b`` looks into nested dicts); None when missing or not a number."""
+    return real_number(result_field(result, metric)) if metric else None
+
+
+def _last_line(error: str | None) -> str:
+    lines = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def planned_trials(spec: dict[str, Any]) -> int | None:
+    """``num_samples`` x the grid points of the spec's ``param_space`` (as the controller counts); None for -1."""
+    num_samples = spec.get("num_samples")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 0:
+        return None
+    from tunecore.space import _is_domain_like
+
+    def points(node: Any) -> int:
+        if _is_domain_like(node):
+            ((name, args),) = node.items()
+            values = args.get("values") if isinstance(args, dict) else args
+            return len(values) if name == "grid_search" and isinstance(values, list) else 1
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        return math.prod(points(child) for child in children)
+
+    return num_samples * points(spec.get("param_space") or {})
+
+
+@attrs.frozen
+class Row:
+    """A running trial as the live view shows it."""
+
+    trial_id: str
+    iteration: Any
+    value: float | None
+    config: str
+
+
+@attrs.frozen
+class Progress:
+    """What the live view and the heartbeat line show, taken at one moment."""
+
+    name: str
+    metric: str | None
+    elapsed: float
+    done: int
+    total: int | None
+    counts: dict[str, int]
+    eta: float | None
+    best: tuple[str, float, str] | None
+    """``(trial id, value, config)`` of the best trial so far (:mod:`tunecore.best`)."""
+    rows: list[Row]
+    more: int
+    """Running trials left out of ``rows``."""
+
+    def trials_text(self) -> str:
+        return f"{self.done}/{self.total} done" if self.total is not None else f"{self.done} done"
+
+    def states_text(self) -> str:
+        return ", ".join(
+            f"{self.counts.get(s, 0)} {s.lower()}" for s in _STATES if self.counts.get(s) or s == "RUNNING"
+        )
+
+    def time_text(self) -> str:
+        eta = f", ETA {format_duration(self.eta)}" if self.eta is not None else ""
+        return f"{format_duration(self.elapsed)} elapsed{eta}"
+
+    def best_text(self, with_config: bool) -> str:
+        if self.best is None:
+            return ""
+        trial_id, value, config = self.best
+        text = f"best {self.metric}={format_value(value)} ({trial_id})"
+        return f"{text} {config}" if with_config and config else text
+
+    def heartbeat(self) -> str:
+        """One line: ``[1:05] 17/40 done | 3 running, 14 terminated | ETA 2:10 | best loss=0.1 (t00007)``."""
+        parts = [f"[{format_duration(self.elapsed)}] {self.trials_text()}", self.states_text()]
+        if self.eta is not None:
+            parts.append(f"ETA {format_duration(self.eta)}")
+        if self.best is not None:
+            parts.append(self.best_text(with_config=False))
+        return " | ".join(parts)
+
+    def renderable(self) -> Any:
+        """The live view as a ``rich`` renderable (imports rich)."""
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        head = Text.assemble(
+            (self.name, "bold"), "  ", (self.trials_text(), "bold cyan"), "  ", self.states_text(), "  ",
+            (self.time_text(), "dim"), no_wrap=True, overflow="ellipsis",
+        )  # fmt: skip
+        parts: list[Any] = [head]
+        if self.best is not None:
+            parts.append(Text(self.best_text(with_config=True), style="green", no_wrap=True, overflow="ellipsis"))
+        if self.rows:
+            table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim", expand=False)
+            table.add_column("running", no_wrap=True)
+            table.add_column("iter", justify="right", no_wrap=True)
+            table.add_column(self.metric or "", justify="right", no_wrap=True)
+            table.add_column("config", no_wrap=True, overflow="ellipsis", max_width=80)
+            for row in self.rows:
+                value = format_value(row.value) if row.value is not None else ""
+                iteration = format_value(row.iteration) if row.iteration is not None else ""
+                table.add_row(row.trial_id, iteration, value, row.config)
+            parts.append(table)
+        if self.more:
+            parts.append(Text(f"+{self.more} more running", style="dim"))
+        return Group(*parts)
+
+
+def render_text(renderable: Any, width: int = 100) -> str:
+    """A rich renderable as plain text (no colours, no control codes)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False, force_jupyter=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return "\n".join(line.rstrip() for line in capture.get().splitlines())
+
+
+def _in_notebook() -> bool:
+    """True inside an IPython kernel (Jupyter, Colab...), found without importing IPython."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    try:
+        shell = get_ipython() if callable(get_ipython) else None
+    except Exception:  # a half-imported IPython: not a notebook
+        return False
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _tick_periodically(owner_ref: weakref.ref[ConsoleLogger], stop: threading.Event) -> None:
+    """Body of the ticker thread: refresh the view (or heartbeat) while nothing happens; holds the logger weakly."""
+    while not stop.wait(REFRESH_S / 2):
+        owner = owner_ref()
+        if owner is None:
+            return
+        owner._tick()
+        del owner
+
+
+class ConsoleLogger(Logger):
+    """Progress on the console: a live view, one line per finished trial, a summary at the end.
+
+    ``verbose`` (default: the experiment's ``verbose``): 0 prints nothing; 1 shows the progress — on a
+    terminal a live view (trials done/total, trials by state, elapsed time and ETA, the best trial so far
+    with its config, a row per running trial), in Jupyter the same view in one output updated in place,
+    elsewhere a heartbeat line every ``status_interval_s`` seconds — plus a line per finished trial, a
+    line per retry and the summary; 2 also prints a line per result; 3 also the trials' starts, pauses
+    and restarts. ``stream`` is ``"stderr"`` (the default, leaving stdout to the program), ``"stdout"``
+    or a text stream.
+    """
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)
+    """Seconds from a monotonic clock. Set on an instance (tests), it is read at events only: no
+    background refresh."""
+
+    def __init__(
+        self, verbose: int | None = None, status_interval_s: float = 30.0, stream: TextIO | str | None = None
+    ) -> None:
+        if verbose is not None and (isinstance(verbose, bool) or not isinstance(verbose, int) or verbose < 0):
+            raise ValueError(f"verbose must be None or an integer >= 0, got {verbose!r}")
+        if isinstance(status_interval_s, bool) or not isinstance(status_interval_s, (int, float)):
+            raise ValueError(f"status_interval_s must be a number of seconds, got {status_interval_s!r}")
+        if not status_interval_s >= 0:
+            raise ValueError(f"status_interval_s must be >= 0, got {status_interval_s!r}")
+        if isinstance(stream, str) and stream not in ("stdout", "stderr"):
+            raise ValueError(f"stream must be 'stdout', 'stderr' or a text stream, got {stream!r}")
+        if stream is not None and not isinstance(stream, str) and not callable(getattr(stream, "write", None)):
+            raise ValueError(f"stream must be 'stdout', 'stderr' or a text stream, got {stream!r}")
+        self.verbose = verbose
+        self.status_interval_s = float(status_interval_s)
+        self.stream = stream
+        self._lock = threading.RLock()
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        """The run-time state (private attributes): nothing seen yet."""
+        self._level: int | None = None
+        self._start: float | None = None
+        self._last_status = 0.0
+        self._last_refresh: float | None = None
+        self._state: dict[str, str] = {}
+        self._counts: collections.Counter[str] = collections.Counter()
+        self._latest: dict[str, _Earned] = {}
+        """Each trial's latest result with the config that earned it (a restart changes the trial's config)."""
+        self._results = 0
+        self._best_so_far: tuple[int, tuple[str, float, str] | None] = (0, None)
+        """The best trial (id, value, config) and the number of results seen when it was found."""
+        self._running: dict[str, str] = {}
+        """The running trials (in start order) with their configs as text."""
+        self._experiment: ExperimentInfo | None = None
+        self._total: int | None = None
+        self._out: Any = None
+        self._mode = ""
+        """``"live"`` (a terminal), ``"notebook"`` or ``"lines"``; set at the first event."""
+        self._live: Any = None
+        self._display: Any = None
+        self._pending: list[str] = []
+        """Lines to print above the live view at its next refresh."""
+        self._ticker: threading.Event | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The options (public attributes) only: the experiment is pickled for resume with its loggers."""
+        return {name: value for name, value in self.__dict__.items() if not name.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._fresh_state()
+
+    # events
+
+    def tunecore_experiment_started(self, experiment: ExperimentInfo) -> None:
+        """Start the clock; print where results go."""
+        with self._lock:
+            self._stop_view()
+            self._fresh_state()
+            if not self._enabled(experiment):
+                return
+            goal = f" ({experiment.mode} {experiment.metric})" if experiment.metric else ""
+            self._print(f"Experiment {experiment.name}{goal}: results in {experiment.path}")
+            if self._mode != "lines":
+                self._update(experiment, force=True)
+
+    def tunecore_trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Count the trial as running; at verbose 3, print it."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            self._set_state(trial.trial_id, "RUNNING")
+            self._running[trial.trial_id] = format_config(trial.config, 80)
+            if self._level is not None and self._level >= 3:
+                self._print(f"{trial.trial_id} STARTED    | {format_config(trial.config)}".rstrip(" |"))
+            self._update(experiment)
+
+    def tunecore_trial_result(self, experiment: ExperimentInfo, trial: Trial, result: dict[str, Any]) -> None:
+        """Track the latest result; at verbose 2, print it."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            self._latest[trial.trial_id] = (result, trial.config)  # a restart replaces the dict, never mutates it
+            self._results += 1
+            if self._level is not None and self._level >= 2:
+                self._print(self._result_line(experiment, trial, result))
+            self._update(experiment)
+
+    def tunecore_trial_paused(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Count the trial as paused; at verbose 3, print it."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            self._set_state(trial.trial_id, "PAUSED")
+            if self._level is not None and self._level >= 3:
+                self._print(f"{trial.trial_id} PAUSED")
+            self._update(experiment)
+
+    def tunecore_trial_restarted(self, experiment: ExperimentInfo, trial: Trial) -> None:
+        """Count the trial as pending again (it relaunches with its new config); at verbose 3, print it."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            self._set_state(trial.trial_id, "PENDING")
+            if self._level is not None and self._level >= 3:
+                self._print(f"{trial.trial_id} RESTARTED  | {format_config(trial.config)}".rstrip(" |"))
+            self._update(experiment)
+
+    def tunecore_trial_retried(self, experiment: ExperimentInfo, trial: Trial, error: str, attempt: int) -> None:
+        """Say that the trial failed and will run again (``retry 1 of 2 after: <the error's last line>``)."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            self._set_state(trial.trial_id, "PENDING")
+            limit = (experiment.spec or {}).get("failure_config", {}).get("max_failures")
+            of = f" of {limit}" if isinstance(limit, int) and limit >= 0 else ""
+            message = format_value(_last_line(error), 120)
+            self._print(f"{trial.trial_id} RETRYING   retry {attempt - 1}{of} after: {message}")
+            self._update(experiment)
+
+    def tunecore_trial_finished(self, experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
+        """Print the finished trial: id, status, iterations, last metric, config (and the error's last line)."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            status = str(status)
+            self._set_state(trial.trial_id, status)
+            last = trial.last_result or {}
+            parts = [f"{trial.trial_id} {status:<10}"]
+            if "training_iteration" in last:
+                parts.append(f"iter={format_value(last['training_iteration'])}")
+            value = _metric_value(last, experiment.metric)
+            if value is not None:
+                parts.append(f"{experiment.metric}={format_value(value)}")
+            config = format_config(trial.config)
+            if config:
+                parts.append(f"| {config}")
+            message = _last_line(error or (trial.error if status == "ERROR" else None))
+            if message:
+                parts.append(f"| {format_value(message, 120)}")
+            self._print(" ".join(parts))
+            self._update(experiment)
+
+    def tunecore_experiment_finished(self, experiment: ExperimentInfo, trials: list[Trial]) -> None:
+        """Close the live view; print the summary: trials by final state, elapsed time, the best trial."""
+        with self._lock:
+            if not self._enabled(experiment):
+                return
+            if self._mode == "notebook":
+                self._update(experiment, force=True)  # the output keeps the final state
+            self._stop_view()
+            counts = collections.Counter(str(trial.status) for trial in trials)
+            states = ", ".join(f"{counts[state]} {state.lower()}" for state in (*_STATES, "PENDING") if counts[state])
+            elapsed = format_duration(self.clock() - self._start) if self._start is not None else ""
+            plural = "" if len(trials) == 1 else "s"
+            ended = "Failed" if experiment.failed else "Interrupted" if experiment.interrupted else "Finished"
+            line = f"{ended} {experiment.name}: {len(trials)} trial{plural}" + (f" ({states})" if states else "")
+            line += f" in {elapsed}" if elapsed else ""
+            best = self._best(experiment, [(t.trial_id, self._earned(t)) for t in trials])
+            if best is not None:
+                (trial_id, (result, config)), value = best
+                iteration = result.get("training_iteration")
+                at = f", iter {format_value(iteration)}" if iteration is not None else ""
+                line += f" | best {experiment.metric}={format_value(value)} ({trial_id}{at})"
+                config_text = format_config(config)
+                line += f" {config_text}" if config_text else ""
+            self._print(line)
+
+    # state
+
+    def _earned(self, trial: Trial) -> _Earned:
+        """The trial's last result and the config that earned it (its own config for earlier sessions)."""
+        last = trial.last_result or {}
+        seen = self._latest.get(trial.trial_id)
+        if seen is not None and seen[0].get("training_iteration") == last.get("training_iteration"):
+            return last, seen[1]
+        return last, dict(trial.config)
+
+    @staticmethod
+    def _best(
+        experiment: ExperimentInfo, candidates: list[tuple[str, _Earned]]
+    ) -> tuple[tuple[str, _Earned], float] | None:
+        """The best candidate by the one rule of :mod:`tunecore.best` (None without a metric and mode)."""
+        if not experiment.metric or experiment.mode not in ("min", "max"):
+            return None
+        scored = [((trial_id, earned), result_field(earned[0], experiment.metric)) for trial_id, earned in candidates]
+        return pick_best(scored, experiment.mode)
+
+    def _enabled(self, experiment: ExperimentInfo) -> bool:
+        """Whether to print anything; at the first event, also pick the level, the stream and the mode."""
+        if self._level is None:
+            level = self.verbose
+            if level is None:
+                level = (experiment.spec or {}).get("verbose", 1)
+            self._level = level if isinstance(level, int) else 1
+            if self._level > 0:
+                self._begin(experiment)
+        return self._level > 0
+
+    def _begin(self, experiment: ExperimentInfo) -> None:
+        self._start = self._last_status = self.clock()
+        self._experiment = experiment
+        self._total = planned_trials(experiment.spec or {})
+        stream = self.stream
+        default = stream is None or stream in ("stderr", "stdout")
+        self._out = sys.stdout if stream == "stdout" else sys.stderr if default else stream
+        if default and _in_notebook():
+            self._mode = "notebook"
+        elif _isatty(self._out) and os.environ.get("TERM", "").lower() not in ("dumb", "unknown"):
+            self._mode = "live"
+        else:
+            self._mode = "lines"
+        background = "clock" not in self.__dict__ and (self._mode != "lines" or self.status_interval_s > 0)
+        if background:
+            self._ticker = threading.Event()
+            thread = threading.Thread(
+                target=_tick_periodically, args=(weakref.ref(self), self._ticker), name="tunecore-console", daemon=True
+            )
+            thread.start()
+
+    def _set_state(self, trial_id: str, state: str) -> None:
+        old = self._state.get(trial_id)
+        if old is not None:
+            self._counts[old] -= 1
+        self._state[trial_id] = state
+        self._counts[state] += 1
+        if state != "RUNNING":
+            self._running.pop(trial_id, None)
+
+    def _progress(self, experiment: ExperimentInfo, now: float) -> Progress:
+        """The view's content now: the counts follow the events; the best is found here, not per event."""
+        elapsed = max(now - (now if self._start is None else self._start), 0.0)
+        done = self._counts["TERMINATED"] + self._counts["ERROR"]
+        estimates = []
+        budget = real_number((experiment.spec or {}).get("time_budget_s"))
+        if budget is not None and math.isfinite(budget):
+            estimates.append(max(budget - elapsed, 0.0))
+        if self._total is not None and done:
+            estimates.append(elapsed / done * max(self._total - done, 0))
+        if self._best_so_far[0] != self._results:  # found anew only after new results
+            best = self._best(experiment, sorted(self._latest.items()))
+            shown = None
+            if best is not None:
+                (best_id, (_, best_config)), best_value = best
+                shown = (best_id, best_value, format_config(best_config))
+            self._best_so_far = (self._results, shown)
+        rows = []
+        for trial_id, config_text in self._running.items():
+            latest = self._latest.get(trial_id, ({}, {}))[0]
+            rows.append(
+                Row(trial_id, latest.get("training_iteration"), _metric_value(latest, experiment.metric), config_text)
+            )
+        if experiment.mode in ("min", "max"):
+            mode = experiment.mode
+            rows.sort(key=lambda row: -score(row.value, mode))  # stable: ties (no value) keep the start order
+        return Progress(
+            name=experiment.name,
+            metric=experiment.metric,
+            elapsed=elapsed,
+            done=done,
+            total=self._total,
+            counts=dict(self._counts),
+            eta=min(estimates) if estimates else None,
+            best=self._best_so_far[1],
+            rows=rows[:MAX_ROWS],
+            more=max(len(rows) - MAX_ROWS, 0),
+        )
+
+    # output
+
+    def _update(self, experiment: ExperimentInfo, force: bool = False) -> None:
+        """Refresh the live view at most every REFRESH_S seconds; print a heartbeat line when one is due."""
+        now = self.clock()
+        if self._mode == "lines":
+            if force or now - self._last_status >= self.status_interval_s:
+                self._last_status = now
+                self._write(self._progress(experiment, now).heartbeat())
+            return
+        if not force and self._last_refresh is not None and now - self._last_refresh < REFRESH_S:
+            return
+        self._last_refresh = now
+        view = self._progress(experiment, now).renderable()
+        if self._mode == "notebook":
+            self._show_in_notebook(view)
+            return
+        if self._live is None:
+            self._start_live(view)
+        self._redraw(view)
+
+    def _tick(self) -> None:
+        """From the ticker thread: what an event would do when none comes (elapsed time, ETA, heartbeat)."""
+        with self._lock:
+            if self._experiment is not None and self._mode:
+                self._update(self._experiment)
+
+    def _start_live(self, view: Any) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        console = Console(file=self._out, force_terminal=True, force_jupyter=False, highlight=False)
+        self._live = Live(
+            view,
+            console=console,
+            auto_refresh=False,
+            transient=True,
+            redirect_stdout=self._out is sys.stdout or _isatty(sys.stdout),
+            redirect_stderr=self._out is sys.stderr or _isatty(sys.stderr),
+        )
+        self._live.start()
+
+    def _redraw(self, view: Any) -> None:
+        """Show ``view`` with the lines kept for it printed above: one redraw."""
+        live, lines = self._live, self._pending
+        self._pending = []
+        if not lines:
+            live.update(view, refresh=True)
+            return
+        from rich.text import Text
+
+        if hasattr(live, "_live_render"):  # printing redraws the view: let that redraw show the new one
+            with live._lock:
+                live._renderable = view
+                live._live_render.set_renderable(view)
+        else:
+            live.update(view, refresh=True)
+        live.console.print(Text("\n".join(lines)), soft_wrap=True)
+
+    def _show_in_notebook(self, view: Any) -> None:
+        display = importlib.import_module("IPython.display").display
+        data = {"text/plain": render_text(view)}
+        if self._display is None:
+            self._display = display(data, raw=True, display_id=True)
+        else:
+            self._display.update(data, raw=True)
+
+    def _stop_view(self) -> None:
+        """Close the live view (it is erased: the lines printed above it and the summary stay)."""
+        if self._ticker is not None:
+            self._ticker.set()
+            self._ticker = None
+        live, self._live = self._live, None
+        if live is not None:
+            live.stop()
+            lines, self._pending = self._pending, []
+            for line in lines:
+                self._write(line)
+        self._display = None
+
+    def _print(self, line: str) -> None:
+        """Print a line; while a live view is shown, above it, at its next refresh."""
+        if self._live is not None:
+            self._pending.append(line)
+        else:
+            self._write(line)
+
+    def _write(self, line: str) -> None:
+        stream = self._out if self._out is not None else sys.stderr
+        stream.write(line + "\n")
+        flush = getattr(stream, "flush", None)
+        if callable(flush):
+            flush()
+
+    def _result_line(self, experiment: ExperimentInfo, trial: Trial, result: dict[str, Any]) -> str:
+        flat = flatten_dict(result)
+        keys = [k for k in flat if k not in AUTO_FIELDS]
+        if experiment.metric in flat:
+            keys.remove(experiment.metric)
+            keys.insert(0, experiment.metric)
+        fields = " ".join(f"{key}={format_value(flat[key], 16)}" for key in keys)
+        if len(fields) > 110:
+            fields = fields[:109] + "…"
+        iteration = result.get("training_iteration")
+        head = f"{trial.trial_id} iter={format_value(iteration)}" if iteration is not None else trial.trial_id
+        return f"{head} {fields}".rstrip()
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
