@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="best-so-far after these numbers of trials or percentages of each experiment's (default: 25%%,50%%,100%%)",
     )
     compare.add_argument("--json", action="store_true", help="print the same as JSON, with every best-so-far series")
+    compare.add_argument(
+        "-o", "--output", metavar="FILE", help="also draw the best-so-far curves into FILE (.png, .svg, .html)"
+    )
     compare.set_defaults(handler=_compare_command)
     plot = verbs.add_parser("plot", help="draw a plot of an experiment into a png, svg or html file (tunecore[plots])")
     plot.add_argument("directory", metavar="DIR", help="an experiment directory")
@@ -445,6 +448,11 @@ def _compare_command(args: argparse.Namespace) -> int:
     points = views.parse_points(args.at)
     grids = [_load_grid(path) for path in args.directories]
     metric, mode, rows = views.compare(grids, points)
+    if args.output:
+        import tunecore.plot as plot
+
+        plot.output.check_path(args.output)
+        print(plot.save(plot.compare(grids), args.output, title=f"best so far: {metric} ({mode})"), file=sys.stderr)
     if args.json:
         data = {"metric": metric, "mode": mode, "experiments": [row.to_json() for row in rows]}
         print(_json(data))

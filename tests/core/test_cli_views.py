@@ -370,3 +370,20 @@ def test_plot_and_importance_verbs(storage, tmp_path, capsys):
     assert status == 2 and "unknown plot kind 'nope': choose one of history" in err
     status, out, _ = cli(capsys, "importance", str(storage / "done"))
     assert status == 0 and out.splitlines()[0].split()[0] in {"x", "y", "lr", "width"} | set(out.split())
+
+
+def test_compare_draws_the_best_so_far_curves_of_each_experiment(storage, tmp_path, capsys):
+    """The plot shows the same series as the table (one rule: views.best_so_far)."""
+    from tunecore.plot import data
+
+    grids = [tunecore.ResultGrid.from_path(storage / name) for name in ("done", "fast")]
+    d = data.compare(grids)
+    assert (d.metric, d.mode) == ("loss", "min")
+    assert [s.name for s in d.series] == ["done", "fast"]
+    assert d.series[0].x == [1, 2, 3, 4] and d.series[0].best[-1] == pytest.approx(1 / 3)
+    assert d.series[1].x == [1, 2, 3] and d.series[1].best == [pytest.approx(0.37333, abs=1e-4)] * 3
+    pytest.importorskip("matplotlib", reason="drawing needs the plots extra (matplotlib)")
+    target = tmp_path / "compare.svg"
+    status, out, err = cli(capsys, "compare", str(storage / "done"), str(storage / "fast"), "-o", str(target))
+    assert status == 0 and out.startswith("metric: loss (min)") and err.strip() == str(target)
+    assert target.read_text().lstrip().startswith("<?xml")

@@ -12,7 +12,7 @@ matplotlib is an optional extra (``pip install 'tunecore[plots]'``) imported onl
 from __future__ import annotations
 
 from tunecore.plot import data, output
-from tunecore.plot.figures import contour, curves, history, importance, parallel, pareto, slice, timeline
+from tunecore.plot.figures import compare, contour, curves, history, importance, parallel, pareto, slice, timeline
 from tunecore.plot.output import save
 from tunecore.plot.requires import MissingDependencyError
 
@@ -22,6 +22,7 @@ KINDS = ("history", "curves", "parallel", "slice", "contour", "importance", "par
 __all__ = [
     "KINDS",
     "MissingDependencyError",
+    "compare",
     "contour",
     "curves",
     "data",

@@ -185,6 +185,41 @@ class TimelineData:
     title: str = "Timeline"
 
 
+@attrs.frozen
+class CompareSeries:
+    """One experiment's best-so-far series."""
+
+    name: str
+    x: list[int]
+    """Number of trials ended."""
+    best: list[float]
+    """The best value after that many trials."""
+
+
+@attrs.frozen
+class CompareData:
+    """Best-so-far curves of several experiments that optimise the same metric."""
+
+    metric: str
+    mode: str
+    series: list[CompareSeries]
+    xlabel: str = "trials ended"
+    title: str = "Best so far"
+
+
+def compare(grids: Sequence[ResultGrid], metric: str | None = None, mode: str | None = None) -> CompareData:
+    """The best-so-far series of each experiment (:func:`tunecore.views.best_so_far`, one rule) on one axis;
+    TuneError when they do not optimise the same metric and mode (:func:`tunecore.views.compare`)."""
+    from tunecore import views
+
+    metric, mode, rows = views.compare(list(grids), [])
+    series = []
+    for grid, row in zip(grids, rows, strict=True):
+        points = [(p.trials, p.value) for p in views.best_so_far(grid, metric, mode) if p.value is not None]
+        series.append(CompareSeries(row.name, [n for n, _ in points], [float(v) for _, v in points]))
+    return CompareData(metric, mode, series)
+
+
 def history(grid: ResultGrid, metric: str | None = None, mode: str | None = None) -> HistoryData:
     """Best-so-far of ``metric`` (default: the experiment's) over the trials in the order they ended."""
     metric, mode = resolve_metric(grid, metric, mode)

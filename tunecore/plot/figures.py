@@ -38,6 +38,18 @@ def history(grid: ResultGrid, metric: str | None = None, mode: str | None = None
     return fig
 
 
+def compare(grids: Sequence[ResultGrid], metric: str | None = None, mode: str | None = None) -> Figure:
+    """Best-so-far curves of several experiments on one plot (:func:`tunecore.plot.data.compare`)."""
+    d = data.compare(grids, metric, mode)
+    fig, ax = _figure()
+    for series in d.series:
+        ax.step(series.x, series.best, where="post", label=series.name)
+    _labels(ax, d.title, d.xlabel, d.metric)
+    if d.series:
+        ax.legend()
+    return fig
+
+
 def curves(grid: ResultGrid, metric: str | None = None) -> Figure:
     """Every trial's metric over iterations, coloured by how it ended (:func:`tunecore.plot.data.curves`)."""
     d = data.curves(grid, metric)
