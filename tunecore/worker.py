@@ -21,6 +21,9 @@ trial without sending anything. Answers name the result (``seq`` is never reused
 requests the launch's token, so those meant for an earlier launch are ignored
 (:mod:`tunecore.executors.tokens`).
 
+Its stdout and stderr are pipes that the driver reads (here line-buffered, UTF-8) and writes to its own
+``sys.stdout`` and ``sys.stderr``.
+
 The worker exits on ``EXIT``, when its input pipe reaches end of file, or (checked by a watchdog thread,
 even during a trial) when the driver process is gone.
 """
@@ -235,10 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C reaches the whole process group: the driver decides what happens to the trials. A Python
     # handler (unlike SIG_IGN) is not inherited by the trainable's own subprocesses.
     signal.signal(signal.SIGINT, lambda signum, frame: None)
-    for stream in (sys.stdout, sys.stderr):
+    for stream in (sys.stdout, sys.stderr):  # pipes the driver reads line by line, as UTF-8
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            reconfigure(line_buffering=True)
+            reconfigure(encoding="utf-8", errors=stream.errors, line_buffering=True)
     threading.Thread(target=_watch_driver, args=(driver_pid,), name="tunecore-watchdog", daemon=True).start()
     serve(Connection(in_fd, writable=False), Connection(out_fd, readable=False))
     return 0

@@ -3,10 +3,14 @@
 Each worker is a ``python -m tunecore.worker`` process (see :mod:`tunecore.worker` for the message
 protocol) that receives the cloudpickled trainable once and then runs one trial at a time. The driver
 multiplexes every worker's pipe and process handle in one event loop (:meth:`LocalExecutor.process`).
+A worker's stdout and stderr are pipes read in that loop too: their lines go to the driver's own
+``sys.stdout`` and ``sys.stderr`` (whatever those are at the time: a live console view, pytest's capture, a
+notebook), so that a trial's prints do not reach the terminal behind the driver's back.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import numbers
 import os
@@ -43,6 +47,26 @@ from tunecore.worker import ANSWER, END, EXIT, LAUNCH, PROTOCOL, READY, RESULT, 
 _EPS = 1e-9
 _CONTINUE, _STOP = Action.CONTINUE, Action.STOP  # module constants: an enum member lookup costs ~1 us on 3.11
 _INLINE_INIT_BYTES = 60_000  # below a pipe's buffer: written at once without waiting for the worker
+_MESSAGES, _EXITED = 0, 1  # what a registered file descriptor is, unless it is an _Output
+_READ_BYTES = 1 << 16  # a pipe's default buffer
+_READ_LIMIT = 1 << 20  # the most read from one output pipe per readiness: others get their turn
+_HOLD_S = 0.2  # how long a partial line of output waits for its newline
+_HOLD_CHARS = 1 << 16  # a partial line longer than this is written at once
+
+
+@attrs.define(eq=False)
+class _Output:
+    """The driver's end of a worker's stdout or stderr pipe, and the partial line it holds."""
+
+    fd: int
+    name: str
+    """``"stdout"`` or ``"stderr"``: the attribute of :mod:`sys` its text goes to."""
+    decoder: codecs.IncrementalDecoder
+    held: str = ""
+    """The text after the last newline, written once its newline comes (or see ``since``)."""
+    since: float = 0.0
+    """When ``held`` stopped being empty: written anyway ``_HOLD_S`` later."""
+    open: bool = True
 
 
 @attrs.define(eq=False)
@@ -55,6 +79,8 @@ class _Worker:
     outbox: Connection
     poller: Any
     sentinel: int | None
+    outputs: tuple[_Output, ...]
+    output_poller: Any
     init_thread: threading.Thread | None = None
     ready: bool = False
     dead: bool = False
@@ -124,8 +150,10 @@ class LocalExecutor(Executor):
         self._workers: set[_Worker] = set()
         self._events: Any = None  # made by start(): a poll object cannot be pickled (spec.pkl holds the executor)
         """Every live worker's pipe and process handle, registered once (not a new selector per wait)."""
-        self._by_fd: dict[int, tuple[_Worker, bool]] = {}
-        """Registered file descriptor -> (its worker, whether it is the worker's pipe, not its process handle)."""
+        self._by_fd: dict[int, tuple[_Worker, int | _Output]] = {}
+        """Registered file descriptor -> (its worker, ``_MESSAGES``, ``_EXITED`` (its process handle) or its output)."""
+        self._held: set[_Output] = set()
+        """The outputs holding a partial line."""
         self._pool = ResourcePool({})
         self._asked: tuple[dict[str, Any], Resources] | None = None  # the last request capacity() converted
         self._cpus = self._gpus = 0.0
@@ -226,15 +254,25 @@ class LocalExecutor(Executor):
         """Wait up to ``timeout`` s for worker messages or exits, then handle every one that is ready."""
         if not self._by_fd:
             return
+        if self._held:  # wake up in time to write a partial line
+            due = min(output.since for output in self._held) + _HOLD_S - time.monotonic()
+            timeout = due if timeout is None else min(timeout, due)
         ready = self._events.poll(None if timeout is None else max(math.ceil(timeout * 1000), 0))
-        # who is ready is settled first: a callback may end a worker and a new one reuse its pidfd number
-        for worker, is_pipe in [self._by_fd[fd] for fd, _ in ready if fd in self._by_fd]:
-            if worker.dead:
-                continue
-            if is_pipe:
-                self._drain(worker)
-            else:
-                self._on_exit(worker)
+        # who is ready is settled first: a callback may end a worker and a new one reuse its pidfd number.
+        # A worker's outputs were registered before its pipe: what it printed before a result comes first.
+        for worker, role in [self._by_fd[fd] for fd, _ in ready if fd in self._by_fd]:
+            if role is _MESSAGES:
+                if not worker.dead:
+                    self._drain(worker)
+            elif role is _EXITED:
+                if not worker.dead:
+                    self._on_exit(worker)
+            elif isinstance(role, _Output) and role.open:
+                self._read_output(role)
+        if self._held:
+            now = time.monotonic()
+            for output in [output for output in self._held if now >= output.since + _HOLD_S]:
+                self._write_held(output)
 
     def stop(self, trial_id: str, force: bool = False) -> None:
         """Ask a trial to stop right after its next result, or (``force``) kill its worker and end it now."""
@@ -279,8 +317,13 @@ class LocalExecutor(Executor):
                 worker.outbox.close()
         deadline = time.monotonic() + self.shutdown_grace_s
         exiting = [w.sentinel for w in workers if w.sentinel is not None and w.process.poll() is None]
+        outputs = {output.fd: output for w in workers for output in w.outputs if output.open}
         while exiting and time.monotonic() < deadline:  # woken by each exit (Popen.wait(timeout) polls with sleeps)
-            ready = set(wait(exiting, max(deadline - time.monotonic(), 0.0)))
+            ready = set(wait([*exiting, *outputs], max(deadline - time.monotonic(), 0.0)))
+            for output in [outputs[fd] for fd in ready if fd in outputs]:  # a full pipe would block its worker
+                self._read_output(output)
+                if not output.open:
+                    del outputs[output.fd]
             exiting = [sentinel for sentinel in exiting if sentinel not in ready]
         for worker in workers:
             try:
@@ -303,6 +346,8 @@ class LocalExecutor(Executor):
     def _spawn(self, slot: _Slot) -> None:
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
         env = self._env
         if slot.gpu_ids is not None:
             env = {**env, "CUDA_VISIBLE_DEVICES": ",".join(slot.gpu_ids)}
@@ -313,14 +358,20 @@ class LocalExecutor(Executor):
                 cwd=self._cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
             )
         except BaseException:
-            os.close(to_worker_w)
-            os.close(from_worker_r)
+            for fd in (to_worker_w, from_worker_r, out_r, err_r):
+                os.close(fd)
             raise
         finally:
-            os.close(to_worker_r)
-            os.close(from_worker_w)
+            for fd in (to_worker_r, from_worker_w, out_w, err_w):
+                os.close(fd)
+        outputs = (_new_output(out_r, "stdout"), _new_output(err_r, "stderr"))
+        output_poller = select.poll()
+        for output in outputs:
+            output_poller.register(output.fd, select.POLLIN)
         try:
             sentinel: int | None = os.pidfd_open(process.pid)
         except (AttributeError, OSError):  # no pidfd: the pipe's end of file tells the exit
@@ -328,12 +379,15 @@ class LocalExecutor(Executor):
         inbox = Connection(from_worker_r, writable=False)
         poller = select.poll()
         poller.register(from_worker_r, select.POLLIN)
-        worker = _Worker(slot, process, inbox, Connection(to_worker_w, readable=False), poller, sentinel)
+        outbox = Connection(to_worker_w, readable=False)
+        worker = _Worker(slot, process, inbox, outbox, poller, sentinel, outputs, output_poller)
         slot.worker = worker
         self._workers.add(worker)
-        self._watch(from_worker_r, worker, is_pipe=True)
+        for output in outputs:  # before the pipe: see process()
+            self._watch(output.fd, worker, output)
+        self._watch(from_worker_r, worker, _MESSAGES)
         if sentinel is not None:
-            self._watch(sentinel, worker, is_pipe=False)
+            self._watch(sentinel, worker, _EXITED)
         if len(self._header) + len(self._payload) <= _INLINE_INIT_BYTES:
             self._send_bytes(worker, self._header)
             self._send_bytes(worker, self._payload)
@@ -399,6 +453,8 @@ class LocalExecutor(Executor):
             trial_id = slot.trial_id
             if trial_id is not None and slot.worker is worker:
                 self._release(slot)
+                if not worker.dead and (worker.output_poller.poll(0) or not self._held.isdisjoint(worker.outputs)):
+                    self._drain_output(worker)  # the worker flushed its streams before the end: the trial's last words
                 handler.on_trial_end(trial_id, Outcome(message[1]), message[2])
         elif kind == READY:
             worker.ready = True
@@ -439,8 +495,12 @@ class LocalExecutor(Executor):
             )
 
     def _forget(self, worker: _Worker) -> None:
-        """Release the driver's handles of a worker that has exited and been reaped."""
+        """Write what is left of a worker's output, release the driver's handles of it (exited and reaped)."""
         self._workers.discard(worker)
+        self._drain_output(worker)
+        for output in worker.outputs:
+            if output.open:
+                self._close_output(output)
         if worker.init_thread is not None:
             worker.init_thread.join()
             worker.init_thread = None
@@ -453,13 +513,73 @@ class LocalExecutor(Executor):
             os.close(worker.sentinel)
             worker.sentinel = None
 
-    def _watch(self, fd: int, worker: _Worker, is_pipe: bool) -> None:
+    def _watch(self, fd: int, worker: _Worker, role: int | _Output) -> None:
         self._events.register(fd, select.POLLIN)
-        self._by_fd[fd] = (worker, is_pipe)
+        self._by_fd[fd] = (worker, role)
 
     def _unwatch(self, fd: int) -> None:
         if self._by_fd.pop(fd, None) is not None:
             self._events.unregister(fd)
+
+    # -- the workers' stdout and stderr -----------------------------------------------------------------
+
+    def _drain_output(self, worker: _Worker) -> None:
+        """Write everything a worker has printed so far, partial lines included."""
+        for output in worker.outputs:
+            if output.open:
+                self._read_output(output)
+            if output.held:
+                self._write_held(output)
+
+    def _read_output(self, output: _Output) -> None:
+        """Read what is in an output pipe without blocking; write its complete lines; close it at end of file."""
+        chunks = []
+        size = 0
+        ended = False
+        while size < _READ_LIMIT:
+            try:
+                data = os.read(output.fd, _READ_BYTES)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                ended = True
+                break
+            chunks.append(data)
+            size += len(data)
+            if len(data) < _READ_BYTES:  # most likely empty now; poll says if not
+                break
+        text = output.decoder.decode(b"".join(chunks), final=ended) if chunks or ended else ""
+        if text:
+            text = output.held + text
+            cut = text.rfind("\n") + 1
+            if cut:
+                _write(output.name, text[:cut])
+            if len(text) - cut > _HOLD_CHARS:
+                _write(output.name, text[cut:])
+                cut = len(text)
+            if not output.held and cut < len(text):
+                output.since = time.monotonic()
+                self._held.add(output)
+            output.held = text[cut:]
+            if not output.held:
+                self._held.discard(output)
+        if ended:
+            self._close_output(output)
+
+    def _write_held(self, output: _Output) -> None:
+        held, output.held = output.held, ""
+        self._held.discard(output)
+        if held:
+            _write(output.name, held)
+
+    def _close_output(self, output: _Output) -> None:
+        if output.held:
+            self._write_held(output)
+        output.open = False
+        self._unwatch(output.fd)  # before closing: the number may be reused at once
+        os.close(output.fd)
 
     # -- accounting -------------------------------------------------------------------------------------
 
@@ -470,6 +590,23 @@ class LocalExecutor(Executor):
             self._pool.release(slot.granted)
         slot.trial_id, slot.granted, slot.stop_requested = None, None, False
         slot.launch.end()
+
+
+def _new_output(fd: int, name: str) -> _Output:
+    os.set_blocking(fd, False)
+    return _Output(fd, name, codecs.getincrementaldecoder("utf-8")(errors="replace"))
+
+
+def _write(name: str, text: str) -> None:
+    """Write ``text`` to ``sys.stdout`` or ``sys.stderr`` as they are now, and flush it."""
+    stream = getattr(sys, name)
+    if stream is None:  # e.g. pythonw
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):  # closed, or a broken pipe: the output is lost, the experiment goes on
+        pass
 
 
 def _send_init(outbox: Connection, header: bytes, payload: bytes) -> None:
