@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# Before ray is imported: every address Ray resolves stays on loopback, and no usage statistics.
+# Before ray is imported (Ray reads these when it is imported, so a fixture would be too late): every
+# address Ray resolves stays on loopback, and no usage statistics. Where Ray keeps its files and where
+# trials keep scratch are set per test session by conftest.ray_environment.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 

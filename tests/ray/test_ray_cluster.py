@@ -169,8 +169,34 @@ def test_pbt_hands_checkpoints_over_between_nodes_without_shared_storage(cluster
         assert not result["workdir"].startswith(str(tmp_path))
     handed_over = [r for r in results if r["restored_from"] and r["restored_from"][-1] != r["node_id"]]
     assert handed_over, "no trial restored a checkpoint written on another node"
+    for result in results:  # restored from bytes the driver sent to the node, never from the driver's path
+        if result["restored_path"] is not None:
+            assert result["restored_path"].startswith(str(Path(scratch_base(), result["node_id"]))), result
     for trial in grid:  # the checkpoints reached the driver's storage
         assert trial.checkpoint is not None and trial.checkpoint.path.startswith(trial.path)
+
+
+@pytest.mark.parametrize("visible", [True, False], ids=["marker-visible", "wrong-token"])
+def test_auto_sync_is_shared_where_the_marker_is_visible_and_driver_elsewhere(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, visible: bool
+) -> None:
+    if not visible:  # the marker's file is there but says something else: as on a node with other storage
+        written = RayExecutor._write_marker
+
+        def wrong_token(directory: str) -> tuple[str, str] | None:
+            marker = written(directory)
+            return None if marker is None else (marker[0], "not-" + marker[1])
+
+        monkeypatch.setattr(RayExecutor, "_write_marker", staticmethod(wrong_token))
+    grid = run(tmp_path, quadratic, {"x": 1.0, "steps": 1}, options={"checkpoint_sync": "auto"})
+    (trial,) = grid
+    assert trial.error is None
+    workdir = trial.metrics["workdir"]
+    if visible:
+        assert workdir.startswith(str(tmp_path)), workdir
+    else:
+        assert workdir.startswith(str(Path(scratch_base(), trial.metrics["node_id"]))), workdir
+        assert Path(trial.path, "stdout.log").read_text().startswith("step 1"), "the log did not travel back"
 
 
 def test_a_removed_node_fails_only_its_trial_which_resumes_on_a_survivor(cluster: Any, tmp_path: Path) -> None:
@@ -289,6 +315,53 @@ def test_a_trial_of_several_bundles_gets_a_placement_group(cluster: Any, tmp_pat
     grid = run(tmp_path, trainable, {"x": tunecore.grid_search([1.0, 2.0]), "steps": 2})
     assert grid.num_errors == 0 and len(grid) == 2
     assert resources_back_to_full(), "a placement group outlived its trial's experiment"
+
+
+@pytest.mark.parametrize("labels", [True, False], ids=["label-selector", "older-ray-rebooks"])
+def test_a_placement_group_lands_where_the_ledger_booked_it(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, labels: bool
+) -> None:
+    """A single-bundle trial holds half a node; a two-bundle trial fits beside it: Ray must put the bundles
+    where the ledger booked them (or the ledger must follow Ray, where Ray has no bundle label selectors),
+    else capacity() promises room that Ray does not have (over-launch)."""
+    from tunecore.executors import Resources
+
+    if not labels:
+        original = ray.util.placement_group
+
+        def without_labels(*args: Any, **kwargs: Any) -> Any:
+            if "bundle_label_selector" in kwargs:
+                raise TypeError("placement_group() got an unexpected keyword argument 'bundle_label_selector'")
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(ray.util, "placement_group", without_labels)
+
+    names = {node_id: name for name, node_id in node_ids().items()}
+    executor = RayExecutor(reuse_actors=False, start_timeout_s=8)
+    harness = Harness(executor, counter, tmp_path, None, 60.0)
+    hold = tmp_path / "hold"
+    hold.touch()
+    try:
+        for trial, shape in (("one", Resources({"cpu": 0.5})), ("pg", Resources([{"cpu": 0.25}, {"cpu": 0.25}]))):
+            harness.launch(trial, {"steps": 3, "hold": str(hold), "hold_at": 2}, resources=shape)
+            harness.run_until(lambda: (tmp_path / "hold.reached").exists(), f"{trial} to start")
+            (tmp_path / "hold.reached").unlink()
+        for actor in executor._actors.values():
+            if actor.placement_group is not None:
+                table = ray.util.placement_group_table(actor.placement_group)["bundles_to_node_id"]
+                assert [names[table[i]] for i in range(2)] == [names[node] for node in actor.nodes]
+        single = Resources({"cpu": 1})
+        room = executor.capacity(single)
+        assert room == 1 or not labels  # first fit put both on one node; an older Ray may split them
+        if room:  # what capacity() promises, Ray has
+            harness.launch("single", {"steps": 1}, resources=single)
+            harness.run_until(lambda: "single" in harness.handler.ends, "single to end")
+            assert harness.handler.outcome("single") is Outcome.COMPLETED
+        hold.unlink()
+        harness.finish()
+    finally:
+        hold.unlink(missing_ok=True)
+        harness.shutdown_and_check()
 
 
 def test_a_trial_that_cannot_be_placed_in_time_fails_naming_its_request(cluster: Any, tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def counter(config: dict[str, Any]) -> None:
     context = tunecore.get_context()
     here = where()
     restored_from = list(state["nodes"])
+    restored_path = checkpoint.path if checkpoint else None
     for step in range(context.start_iteration + 1, config.get("steps", 6) + 1):
         hold = config.get("hold")
         if hold and step == config.get("hold_at"):
@@ -61,6 +62,6 @@ def counter(config: dict[str, Any]) -> None:
         time.sleep(config.get("sleep", 0.0))
         state = {"count": state["count"] + config.get("lr", 1.0), "nodes": [*state["nodes"], here["node_id"]][-20:]}
         tunecore.report(
-            {"count": state["count"], "restored_from": restored_from, **here},
+            {"count": state["count"], "restored_from": restored_from, "restored_path": restored_path, **here},
             checkpoint=tunecore.Checkpoint.from_dict(state),
         )

@@ -10,13 +10,15 @@ scratch directory of this node and its checkpoints and log travel as bytes over 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import traceback
-from multiprocessing.connection import Client, Connection
+from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from typing import Any
 
 import attrs
@@ -48,11 +50,13 @@ class ActorChannel:
         self._seq = 0
         self._awaiting = 0
         self._action: Action | None = None
+        self._last_sent: str | None = None
 
     def begin(self, token: int, scratch: str | None) -> None:
         """Serve the launch ``token``."""
         self.launch.begin(token)
         self.scratch = scratch
+        self._last_sent = None
         self._awaiting = 0
         self._action = None
 
@@ -71,10 +75,15 @@ class ActorChannel:
         """Write the result (and the checkpoint, packed when it lives in scratch) without waiting."""
         self._seq += 1
         blob = None
+        sent = None
         if checkpoint is not None and self.scratch is not None:
             blob = transfer.pack(checkpoint)
-            checkpoint = os.path.basename(checkpoint)
+            sent, checkpoint = checkpoint, os.path.basename(checkpoint)
         self.post((RESULT, self._seq, result, checkpoint, blob))
+        if sent is not None:  # the driver has it now: the node keeps only the latest
+            previous, self._last_sent = self._last_sent, sent
+            if previous is not None and previous != sent and _inside(previous, self.scratch):
+                shutil.rmtree(previous, ignore_errors=True)
         self._awaiting = 0 if result.get("done") else self._seq
         return Action.CONTINUE
 
@@ -174,7 +183,7 @@ class TrialActor:
 
         node_id = ray.get_runtime_context().get_node_id()
         shared = sync == "shared" or (sync == "auto" and _marker_visible(marker))
-        conn = Client(address, family="AF_INET", authkey=authkey)
+        conn = connect_back(address, authkey)
         _no_delay(conn)
         channel = ActorChannel(conn)
         channel.post((HELLO, actor_key, node_id, os.getpid(), shared))
@@ -185,6 +194,8 @@ class TrialActor:
         except Exception:
             init_error = f"the trainable could not be unpickled in Ray actor {os.getpid()}:\n{traceback.format_exc()}"
         scratch_root = os.path.join(scratch_base(), node_id)
+        if not shared:
+            clean_stale(scratch_root)
         try:
             while True:
                 message = channel.handle(channel.receive())
@@ -213,15 +224,17 @@ class TrialActor:
         channel: ActorChannel,
         capture_output: bool,
     ) -> tuple[TrialOutcome, bytes | None]:
-        if scratch is not None:
-            os.makedirs(scratch, exist_ok=True)
-            checkpoint = launch.checkpoint
-            if checkpoint is not None and blob is not None:
-                checkpoint = transfer.unpack(blob, os.path.join(scratch, "restored", os.path.basename(checkpoint)))
-            launch = attrs.evolve(launch, trial_dir=scratch, checkpoint=checkpoint, token=launch.token)
         channel.begin(launch.token, scratch)
-        log_path = os.path.join(launch.trial_dir, "stdout.log")
+        lock: int | None = None
         try:
+            if scratch is not None:
+                try:
+                    lock = _own(scratch)
+                    launch = _restore_in_scratch(launch, blob, scratch)
+                except Exception:
+                    error = f"trial {launch.trial_id}: its checkpoint could not be restored on this node:\n"
+                    return TrialOutcome(Outcome.ERRORED, error=error + traceback.format_exc()), None
+            log_path = os.path.join(launch.trial_dir, "stdout.log")
             if runner is None:
                 return TrialOutcome(Outcome.ERRORED, error=init_error), None
             try:
@@ -230,7 +243,9 @@ class TrialActor:
                         outcome = runner.run(launch, channel)
                 else:
                     outcome = runner.run(launch, channel)
-            except SystemExit:
+            except ActorExit:
+                raise
+            except BaseException:  # SystemExit, KeyboardInterrupt...: the trial's error, not the actor's death
                 outcome = TrialOutcome(Outcome.ERRORED, error=traceback.format_exc())
             log = None
             if scratch is not None and capture_output and os.path.exists(log_path):
@@ -241,14 +256,105 @@ class TrialActor:
             channel.end()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
+            if lock is not None:
+                os.close(lock)
+
+
+LOCK_NAME = ".tune-ray-lock"
+"""In each launch's scratch directory: a file its actor holds locked (``flock``) while the launch runs."""
+
+
+def _own(scratch: str) -> int:
+    """Create ``scratch`` and lock it for this process (the descriptor to close when done): the lock file
+    appears already locked (renamed into place), so :func:`clean_stale` never takes a live launch's."""
+    os.makedirs(scratch, exist_ok=True)
+    temporary = os.path.join(scratch, f"{LOCK_NAME}.{os.getpid()}")
+    fd = os.open(temporary, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(temporary, os.path.join(scratch, LOCK_NAME))
+    return fd
+
+
+def clean_stale(scratch_root: str) -> list[str]:
+    """Remove the launch directories under ``scratch_root`` whose actor is gone (killed: its lock is free);
+    those of live actors, and any without a lock file, are left. The paths removed."""
+    removed: list[str] = []
+    try:
+        entries = os.listdir(scratch_root)
+    except OSError:
+        return removed
+    for entry in entries:
+        path = os.path.join(scratch_root, entry)
+        try:
+            fd = os.open(os.path.join(path, LOCK_NAME), os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a live actor's
+            os.close(fd)
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        os.close(fd)
+        removed.append(path)
+    return removed
+
+
+def _inside(path: str, directory: str | None) -> bool:
+    if directory is None:
+        return False
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory)
+
+
+def _restore_in_scratch(launch: TrialLaunch, blob: bytes | None, scratch: str) -> TrialLaunch:
+    """``launch`` working in ``scratch``, its checkpoint (sent as ``blob``) unpacked there."""
+    os.makedirs(scratch, exist_ok=True)
+    checkpoint = launch.checkpoint
+    if checkpoint is not None:
+        if blob is None:
+            raise RuntimeError(
+                f"the driver sent no bytes for checkpoint {checkpoint} (the driver's storage is not visible here)"
+            )
+        checkpoint = transfer.unpack(blob, os.path.join(scratch, "restored", os.path.basename(checkpoint)))
+    return attrs.evolve(launch, trial_dir=scratch, checkpoint=checkpoint, token=launch.token)
+
+
+def connect_back(address: tuple[str, int], authkey: bytes, timeout: float = 60.0) -> Connection:
+    """The authenticated connection to the driver at ``address`` (IPv4 or IPv6, as the address says)."""
+    sock = socket.create_connection((address[0], address[1]), timeout=timeout)
+    sock.settimeout(None)  # a blocking descriptor, as Connection needs; the handshake's reads time out
+    _io_timeout(sock, timeout)
+    conn = Connection(os.dup(sock.fileno()))
+    try:
+        answer_challenge(conn, authkey)
+        deliver_challenge(conn, authkey)
+    except BaseException:
+        conn.close()
+        raise
+    finally:
+        _io_timeout(sock, 0.0)
+        sock.close()
+    return conn
+
+
+def _io_timeout(sock: socket.socket, seconds: float) -> None:
+    """Blocking reads and writes on ``sock`` (and its duplicates) fail after ``seconds`` (0: never)."""
+    whole = int(seconds)
+    value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        sock.setsockopt(socket.SOL_SOCKET, option, value)
 
 
 def _no_delay(conn: Connection) -> None:
-    """Small messages go out at once (no Nagle delay)."""
+    """Small messages go out at once (no Nagle delay); TCP keepalive notices a driver whose machine vanished."""
     try:
         sock = socket.socket(fileno=os.dup(conn.fileno()))
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+                if hasattr(socket, name):
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
         finally:
             sock.close()
     except OSError:

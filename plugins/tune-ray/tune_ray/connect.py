@@ -2,7 +2,9 @@
 
 Ray started by tunecore (``address=None``) is bound to 127.0.0.1, has no dashboard and is shut down by
 tunecore; a connection tunecore opened is closed by it; a Ray the user already initialised is left alone.
-Usage statistics are off (``RAY_USAGE_STATS_ENABLED=0``) for every Ray tunecore starts or joins.
+``RAY_USAGE_STATS_ENABLED=0`` is set in this process before ``ray`` is imported: a Ray tunecore starts sends
+no usage statistics; a cluster tunecore joins keeps the setting it was started with (``ray start`` on its
+head decides; set the variable there too).
 """
 
 from __future__ import annotations

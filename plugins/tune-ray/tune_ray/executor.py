@@ -14,6 +14,7 @@ import secrets
 import select
 import socket
 import struct
+import threading
 import time
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from typing import Any
@@ -45,7 +46,20 @@ LIVENESS_INTERVAL_S = 1.0
 REFRESH_INTERVAL_S = 10.0
 """How often the node list is read again (nodes that joined)."""
 HANDSHAKE_TIMEOUT_S = 5.0
-"""How long a new connection may take to authenticate."""
+"""How long a new connection may take, in all, to authenticate and announce itself (in a helper thread: the
+driver's thread never waits for a peer)."""
+MAX_HANDSHAKES = 64
+"""At most this many connections authenticate at once; more are closed at once."""
+MESSAGE_TIMEOUT_S = 60.0
+"""Once the first bytes of a message from an actor arrived, the whole message must within this many seconds,
+else its connection is taken for dead (its trial ends WORKER_DIED): a node that goes silent mid-message."""
+SEND_TIMEOUT_S = 60.0
+"""A message to an actor that cannot be written within this many seconds ends its connection."""
+KEEPALIVE_S = (30, 10, 3)
+"""TCP keepalive of every connection: idle seconds, interval, probes (a vanished node is noticed)."""
+_READ_SIZE = 1 << 20
+NODE_ID_LABEL = "ray.io/node-id"
+"""The label Ray gives every node: its id (a placement group's bundles are pinned with it)."""
 _CONTINUE, _STOP = Action.CONTINUE, Action.STOP
 _FIX = (
     "lower the trial's request (tunecore.with_resources) or add nodes that have it"
@@ -69,6 +83,7 @@ class _Actor:
     node_id: str = ""
     run: _Run | None = None
     dead: bool = False
+    reader: _Frames = attrs.field(factory=lambda: _Frames())
 
 
 @attrs.define(eq=False)
@@ -141,7 +156,8 @@ class RayExecutor(Executor):
         self._actors: dict[int, _Actor] = {}
         self._idle: dict[Resources, list[_Actor]] = {}
         self._by_trial: dict[str, _Run] = {}
-        self._by_fd: dict[int, _Actor | Connection | None] = {}  # None: the listener; a Connection: no HELLO yet
+        self._by_fd: dict[int, _Actor | str | None] = {}  # None: the listener; "wake": handshakes done
+        self._handshakes: _Handshakes | None = None
         self._poller = select.poll()
         self._listener: socket.socket | None = None
         self._authkey = b""
@@ -178,6 +194,8 @@ class RayExecutor(Executor):
             listener.listen(128)
             self._listener = listener
             self._watch(listener.fileno(), None)
+            self._handshakes = _Handshakes()
+            self._watch(self._handshakes.wake_fd, "wake")
             self._handler = handler
             self._next_refresh = time.monotonic() + REFRESH_INTERVAL_S
         except BaseException:
@@ -224,22 +242,34 @@ class RayExecutor(Executor):
     def process(self, timeout: float) -> None:
         """Wait up to ``timeout`` s for messages from actors, handle every one ready, then check placements
         and deaths."""
-        if not self._by_trial and not self._actors:
+        if not self._by_trial and not self._actors:  # nothing to hear from: wait, and see nodes that join
+            if self._handler is None or self._closed:
+                return
+            now = time.monotonic()
+            if now >= self._next_refresh:
+                self._next_refresh = now + REFRESH_INTERVAL_S
+                self._refresh_nodes()
+            time.sleep(min(max(timeout, 0.0), max(self._next_refresh - now, 0.0)))
             return
         now = time.monotonic()
         wait_s = max(timeout, 0.0)
         placing = [a.deadline for a in self._actors.values() if a.conn is None and not a.dead]
         if placing:
             wait_s = min(wait_s, max(min(placing) - now, 0.0), LIVENESS_INTERVAL_S)
+        if any(a.reader.partial_since is not None for a in self._actors.values()):
+            wait_s = min(wait_s, LIVENESS_INTERVAL_S)  # a message is half-way: see whether it stalls
         ready = self._poller.poll(math.ceil(wait_s * 1000))
         for target in [self._by_fd[fd] for fd, _ in ready if fd in self._by_fd]:
             if target is None:
                 self._accept()
-            elif isinstance(target, Connection):
-                self._hello(target)
+            elif isinstance(target, str):
+                assert self._handshakes is not None
+                for conn, message in self._handshakes.done():
+                    self._hello(conn, message)
             elif not target.dead:
                 self._drain(target)
         now = time.monotonic()
+        self._check_stalled(now)
         if placing:
             self._check_placements(now)
         if now >= self._next_liveness:
@@ -282,10 +312,10 @@ class RayExecutor(Executor):
                 self._ray.wait(refs, num_returns=len(refs), timeout=self.shutdown_grace_s)
             except Exception:  # Ray itself is going away: nothing more to wait for
                 pass
-        for fd, target in list(self._by_fd.items()):
+        for fd in list(self._by_fd):
             self._unwatch(fd)
-            if isinstance(target, Connection):
-                target.close()
+        if self._handshakes is not None:
+            self._handshakes.close()
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -320,9 +350,12 @@ class RayExecutor(Executor):
         if len(request.bundles) == 1:
             strategy = ray.util.scheduling_strategies.NodeAffinitySchedulingStrategy(nodes[0], soft=False)
         else:
-            placement_group = ray.util.placement_group(
-                [ray_bundle(bundle, names) or {"CPU": 0.001} for bundle in request.bundles], strategy="PACK"
-            )
+            bundles = [ray_bundle(bundle, names) or {"CPU": 0.001} for bundle in request.bundles]
+            try:  # each bundle on the node the ledger booked it on
+                selector = [{NODE_ID_LABEL: node_id} for node_id in nodes]
+                placement_group = ray.util.placement_group(bundles, strategy="PACK", bundle_label_selector=selector)
+            except TypeError:  # a Ray without label selectors: the ledger follows Ray once placed (_hello)
+                placement_group = ray.util.placement_group(bundles, strategy="PACK")
             strategy = ray.util.scheduling_strategies.PlacementGroupSchedulingStrategy(
                 placement_group, placement_group_bundle_index=0
             )
@@ -406,56 +439,80 @@ class RayExecutor(Executor):
         assert actor.conn is not None
         try:
             actor.conn.send_bytes(dumps(message))
-        except OSError:  # the actor is gone: its connection's end of file says so
-            pass
+        except OSError:  # gone, or not reading (SEND_TIMEOUT_S): its connection's end says so at the next poll
+            _shut(actor.conn)
 
     def _accept(self) -> None:
+        """Take a new connection and authenticate it in a helper thread (:class:`_Handshakes`)."""
         assert self._listener is not None
         try:
             sock, _ = self._listener.accept()
         except OSError:
             return
-        sock.setblocking(True)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        _io_timeout(sock, HANDSHAKE_TIMEOUT_S)  # a peer that connects and says nothing cannot hold the driver
-        conn = Connection(os.dup(sock.fileno()))
-        try:
-            deliver_challenge(conn, self._authkey)
-            answer_challenge(conn, self._authkey)
-        except Exception:  # not one of this executor's actors
-            conn.close()
-            return
-        finally:
-            _io_timeout(sock, 0.0)
-            sock.close()  # the connection keeps its own descriptor of the socket
-        self._watch(conn.fileno(), conn)
+        assert self._handshakes is not None
+        self._handshakes.start(sock, self._authkey)
 
-    def _hello(self, conn: Connection) -> None:
-        self._unwatch(conn.fileno())
-        try:
-            message = loads(conn.recv_bytes())
-        except Exception:
-            conn.close()
-            return
+    def _hello(self, conn: Connection, message: Any) -> None:
+        """An authenticated connection announced itself (``message``): attach it to its actor."""
         actor = self._actors.get(message[1]) if message[0] == HELLO else None
-        if actor is None or actor.dead:
+        if actor is None or actor.dead or actor.conn is not None:
             conn.close()
             return
         actor.conn, actor.node_id, actor.shared = conn, message[2], bool(message[4])
         self._watch(conn.fileno(), actor)
+        if actor.placement_group is not None:
+            self._rebook(actor)
         if actor.run is not None and not actor.run.sent:
             self._send_launch(actor.run)
 
+    def _rebook(self, actor: _Actor) -> None:
+        """Book ``actor``'s placement group where Ray placed its bundles, if that is not where the ledger
+        booked them."""
+        try:
+            table = self._ray.util.placement_group_table(actor.placement_group)["bundles_to_node_id"]
+            placed = [table[index] for index in range(len(actor.shape.bundles))]
+        except Exception:  # Ray cannot say now: keep the ledger's booking
+            return
+        if placed != actor.nodes:
+            self._ledger.unbook(actor.nodes, actor.shape)
+            actor.nodes = placed
+            self._ledger.book(placed, actor.shape)
+
     def _drain(self, actor: _Actor) -> None:
+        """Read what ``actor`` sent (never waiting for more) and handle each complete message."""
         conn = actor.conn
         assert conn is not None
         try:
-            while True:
-                self._dispatch(actor, loads(conn.recv_bytes()))
-                if actor.dead or actor.conn is not conn or not conn.poll(0):
-                    return
-        except (EOFError, OSError):
+            data = os.read(conn.fileno(), _READ_SIZE)
+        except OSError as exc:
+            self._on_death(actor, f"its connection to the driver failed: {exc}")
+            return
+        if not data:
             self._on_death(actor, "its connection to the driver closed")
+            return
+        reader = actor.reader
+        reader.feed(data, time.monotonic())
+        while not actor.dead and actor.conn is conn:
+            try:
+                payload = reader.next()
+                if payload is None:
+                    return
+                message = loads(payload)
+            except Exception as exc:
+                self._on_death(actor, f"it sent a message that cannot be read: {type(exc).__name__}: {exc}")
+                return
+            self._dispatch(actor, message)
+
+    def _check_stalled(self, now: float) -> None:
+        """Connections whose message stopped half-way for MESSAGE_TIMEOUT_S are dead."""
+        for actor in list(self._actors.values()):
+            since = actor.reader.partial_since
+            if not actor.dead and since is not None and now - since > MESSAGE_TIMEOUT_S:
+                self._on_death(
+                    actor,
+                    f"a message from it stopped half-way ({actor.reader.pending} bytes) for more than"
+                    f" {MESSAGE_TIMEOUT_S:g} s",
+                )
 
     def _dispatch(self, actor: _Actor, message: tuple[Any, ...]) -> None:
         run = actor.run
@@ -468,7 +525,9 @@ class RayExecutor(Executor):
         if kind == RESULT:
             _, seq, result, checkpoint, blob = message
             if blob is not None:
-                checkpoint = transfer.unpack(blob, os.path.join(run.launch.trial_dir, checkpoint))
+                checkpoint = self._receive_checkpoint(actor, checkpoint, blob)
+                if checkpoint is None:
+                    return
             done = result.get("done")
             decision = handler.on_result(trial_id, result, checkpoint)
             if done or actor.run is not run or actor.conn is None:
@@ -476,7 +535,7 @@ class RayExecutor(Executor):
             action = _CONTINUE if decision is None else decision.action
             if run.stop_requested and action is _CONTINUE:
                 action = _STOP
-            if actor.conn.poll(0):  # it sent its end already (it waits for this answer before any result)
+            if actor.reader.pending or actor.conn.poll(0):  # it sent its end already (it waits for this answer)
                 return
             self._send(actor, (ANSWER, seq, action.value))
         elif kind == END:
@@ -487,6 +546,34 @@ class RayExecutor(Executor):
                     file.write(log)
             self._end_run(actor)
             handler.on_trial_end(trial_id, Outcome(outcome), error)
+
+    def _receive_checkpoint(self, actor: _Actor, name: Any, blob: Any) -> str | None:
+        """Write a checkpoint sent as bytes under its trial's directory and return its path; a name that is
+        not a plain directory name, or an archive that is refused or cannot be written, ends the trial
+        ERRORED (its actor is killed) and returns None."""
+        run = actor.run
+        assert run is not None
+        trial_dir = run.launch.trial_dir
+        if not isinstance(name, str) or name in ("", ".", "..") or os.path.basename(name) != name or "\0" in name:
+            self._fail_run(actor, f"its actor sent a checkpoint named {name!r}, not a plain directory name")
+            return None
+        if not isinstance(blob, bytes):
+            self._fail_run(actor, f"its actor sent checkpoint {name!r} as {type(blob).__name__}, not bytes")
+            return None
+        try:
+            return transfer.unpack(blob, os.path.join(trial_dir, name))
+        except (transfer.TransferError, OSError) as exc:
+            self._fail_run(
+                actor, f"its checkpoint {name!r} could not be written to {trial_dir}: {type(exc).__name__}: {exc}"
+            )
+            return None
+
+    def _fail_run(self, actor: _Actor, why: str) -> None:
+        """End ``actor``'s trial ERRORED because of what it sent, and kill the actor (it waits for an answer)."""
+        run = actor.run
+        assert run is not None and self._handler is not None
+        self._kill(actor)
+        self._handler.on_trial_end(run.launch.trial_id, Outcome.ERRORED, f"trial {run.launch.trial_id}: {why}")
 
     def _end_run(self, actor: _Actor) -> None:
         run = actor.run
@@ -564,7 +651,7 @@ class RayExecutor(Executor):
         for actor in [actor for actor in self._actors.values() if gone.intersection(actor.nodes)]:
             self._on_death(actor, "Ray reports its node dead")
 
-    def _watch(self, fd: int, target: _Actor | Connection | None) -> None:
+    def _watch(self, fd: int, target: _Actor | str | None) -> None:
         self._poller.register(fd, select.POLLIN)
         self._by_fd[fd] = target
 
@@ -576,12 +663,183 @@ class RayExecutor(Executor):
             pass
 
 
-def _io_timeout(sock: socket.socket, seconds: float) -> None:
-    """Blocking reads and writes on ``sock`` (and its duplicates) fail after ``seconds`` (0: never)."""
-    whole = int(seconds)
-    value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
-    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
-        sock.setsockopt(socket.SOL_SOCKET, option, value)
+class _Frames:
+    """Messages of one connection (:class:`multiprocessing.connection.Connection` framing: a 4-byte signed
+    big-endian length, -1 then an 8-byte length for large ones), cut from bytes read as they come."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.partial_since: float | None = None
+        """When the first bytes of the incomplete message at the front arrived (None: none is incomplete)."""
+
+    @property
+    def pending(self) -> int:
+        """Bytes received and not yet handed out."""
+        return len(self.buffer)
+
+    def feed(self, data: bytes, now: float) -> None:
+        if not self.buffer:
+            self.partial_since = now
+        self.buffer += data
+
+    def next(self) -> bytes | None:
+        """The next complete message, or None (then ``partial_since`` tells since when one is incomplete)."""
+        buffer = self.buffer
+        if len(buffer) < 4:
+            return self._incomplete()
+        start, size = 4, struct.unpack_from("!i", buffer)[0]
+        if size == -1:
+            if len(buffer) < 12:
+                return self._incomplete()
+            start, size = 12, struct.unpack_from("!Q", buffer, 4)[0]
+        elif size < 0:
+            raise OSError(f"a message header of {size} bytes")
+        if len(buffer) < start + size:
+            return self._incomplete()
+        payload = bytes(buffer[start : start + size])
+        del buffer[: start + size]
+        self.partial_since = time.monotonic() if buffer else None
+        return payload
+
+    def _incomplete(self) -> bytes | None:
+        if not self.buffer:
+            self.partial_since = None
+        return None
+
+
+class _Handshakes:
+    """Authenticates new connections in helper threads, each within HANDSHAKE_TIMEOUT_S in all (a peer that
+    dribbles bytes cannot hold anything), reads their HELLO, and hands them to the driver's thread, which a
+    byte on ``wake_fd`` wakes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: list[tuple[Connection, Any]] = []
+        self._running = 0
+        self._active: dict[threading.Thread, socket.socket] = {}
+        self._closed = False
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
+        self._wake_write.setblocking(False)
+
+    @property
+    def wake_fd(self) -> int:
+        return self._wake_read.fileno()
+
+    def start(self, sock: socket.socket, authkey: bytes) -> None:
+        with self._lock:
+            if self._closed or self._running >= MAX_HANDSHAKES:
+                sock.close()
+                return
+            self._running += 1
+            thread = threading.Thread(target=self._handshake, args=(sock, authkey), name="tune-ray-handshake")
+            thread.daemon = True
+            self._active[thread] = sock
+        thread.start()
+
+    def _handshake(self, sock: socket.socket, authkey: bytes) -> None:
+        settled = threading.Lock()  # held by whichever ends first: the handshake or its deadline
+        conn: Connection | None = None
+
+        def expire() -> None:
+            if settled.acquire(blocking=False):
+                _shut_socket(sock)
+
+        timer = threading.Timer(HANDSHAKE_TIMEOUT_S, expire)
+        timer.daemon = True
+        try:
+            sock.setblocking(True)
+            _tune_socket(sock)
+            conn = Connection(os.dup(sock.fileno()))
+            timer.start()
+            deliver_challenge(conn, authkey)
+            answer_challenge(conn, authkey)
+            message = loads(conn.recv_bytes(1 << 16))
+            if not isinstance(message, tuple) or not message or not settled.acquire(blocking=False):
+                raise EOFError
+        except Exception:  # not one of this executor's actors, or too slow
+            timer.cancel()
+            if conn is not None:
+                conn.close()
+            sock.close()
+            with self._lock:
+                self._running -= 1
+                self._active.pop(threading.current_thread(), None)
+            return
+        timer.cancel()
+        sock.close()  # the connection keeps its own descriptor of the socket
+        with self._lock:
+            self._running -= 1
+            self._active.pop(threading.current_thread(), None)
+            if self._closed:
+                conn.close()
+                return
+            self._ready.append((conn, message))
+        try:
+            self._wake_write.send(b"\0")
+        except OSError:  # the pipe is full: the driver is being woken already
+            pass
+
+    def done(self) -> list[tuple[Connection, Any]]:
+        """The connections authenticated since the last call, with their HELLO."""
+        try:
+            while self._wake_read.recv(4096):
+                pass
+        except OSError:
+            pass
+        with self._lock:
+            ready, self._ready = self._ready, []
+        return ready
+
+    def close(self) -> None:
+        """Refuse new connections, cut those authenticating and wait for their threads."""
+        with self._lock:
+            self._closed = True
+            ready, self._ready = self._ready, []
+            active = list(self._active.items())
+        for _, sock in active:
+            _shut_socket(sock)
+        for thread, _ in active:
+            thread.join(HANDSHAKE_TIMEOUT_S)
+        for conn, _ in ready:
+            conn.close()
+        self._wake_read.close()
+        self._wake_write.close()
+
+
+def _tune_socket(sock: socket.socket) -> None:
+    """No Nagle delay, TCP keepalive (KEEPALIVE_S), and writes that give up after SEND_TIMEOUT_S."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    idle, interval, count = KEEPALIVE_S
+    for name, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval), ("TCP_KEEPCNT", count)):
+        option = getattr(socket, name, None)
+        if option is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+            except OSError:
+                pass
+    whole = int(SEND_TIMEOUT_S)
+    sock.setsockopt(
+        socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", whole, int((SEND_TIMEOUT_S - whole) * 1e6))
+    )
+
+
+def _shut_socket(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _shut(conn: Connection) -> None:
+    """End ``conn``'s socket for both sides (its reader then sees the end at once)."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+    except OSError:
+        return
+    _shut_socket(sock)
+    sock.close()
 
 
 _REMOTE: dict[int, Any] = {}
