@@ -387,3 +387,14 @@ def test_compare_draws_the_best_so_far_curves_of_each_experiment(storage, tmp_pa
     status, out, err = cli(capsys, "compare", str(storage / "done"), str(storage / "fast"), "-o", str(target))
     assert status == 0 and out.startswith("metric: loss (min)") and err.strip() == str(target)
     assert target.read_text().lstrip().startswith("<?xml")
+
+
+def test_plot_makes_the_output_folder_and_says_when_it_cannot_write(storage, tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="tunecore plot needs the plots extra (matplotlib)")
+    target = tmp_path / "new" / "folder" / "curves.svg"
+    status, out, _ = cli(capsys, "plot", str(storage / "done"), "--kind", "curves", "-o", str(target))
+    assert status == 0 and out.strip() == str(target) and target.exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    status, _, err = cli(capsys, "plot", str(storage / "done"), "--kind", "curves", "-o", str(blocker / "x.png"))
+    assert status == 2 and f"cannot write the plot to {blocker / 'x.png'}" in err

@@ -22,13 +22,17 @@ def save(fig: Figure, path: str | os.PathLike[str], title: str | None = None) ->
     """Write ``fig`` to ``path`` as png, svg or html (by its extension); returns the path written."""
     path = os.fspath(path)
     kind = check_path(path)
-    if kind == "png":
-        fig.savefig(path, format="png", dpi=120, metadata={"Software": None})
-        return path
-    svg = to_svg(fig)
-    text = svg if kind == "svg" else html_page(svg, title or _title(fig))
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:  # as the report does: the folder is made, and a file that cannot be written is a clear error
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        if kind == "png":
+            fig.savefig(path, format="png", dpi=120, metadata={"Software": None})
+            return path
+        svg = to_svg(fig)
+        text = svg if kind == "svg" else html_page(svg, title or _title(fig))
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise TuneError(f"cannot write the plot to {path}: {exc.strerror or exc}") from exc
     return path
 
 
