@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it (.png, .svg, .html)")
     plot.add_argument("--metric", help="the metric to plot (default: the experiment's)")
+    plot.add_argument("--mode", choices=("min", "max"), help="min or max, for a metric that is not the experiment's")
     plot.set_defaults(handler=_plot_command)
     importance = verbs.add_parser("importance", help="how much each parameter explains the metric (fANOVA)")
     importance.add_argument("directory", metavar="DIR", help="an experiment directory")
@@ -423,7 +424,7 @@ _HISTORY_ROWS = 20
 def _plot_command(args: argparse.Namespace) -> int:
     from tunecore.plot.cli import plot_command
 
-    print(plot_command(args.directory, args.kind, args.output, metric=args.metric))
+    print(plot_command(args.directory, args.kind, args.output, metric=args.metric, mode=args.mode))
     return 0
 
 

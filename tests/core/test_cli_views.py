@@ -398,3 +398,17 @@ def test_plot_makes_the_output_folder_and_says_when_it_cannot_write(storage, tmp
     blocker.write_text("a file, not a folder")
     status, _, err = cli(capsys, "plot", str(storage / "done"), "--kind", "curves", "-o", str(blocker / "x.png"))
     assert status == 2 and f"cannot write the plot to {blocker / 'x.png'}" in err
+
+
+def test_plot_takes_a_mode_for_another_metric_and_refuses_options_a_kind_ignores(storage, tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="tunecore plot needs the plots extra (matplotlib)")
+    target = tmp_path / "h.svg"
+    done = str(storage / "done")
+    status, _, err = cli(capsys, "plot", done, "--kind", "history", "--metric", "loss", "-o", str(target))
+    assert status == 0, err
+    status, _, err = cli(capsys, "plot", done, "--kind", "history", "--metric", "x", "-o", str(target))
+    assert status == 2 and "--mode on the command line" in err
+    status, _, err = cli(capsys, "plot", done, "--kind", "history", "--metric", "x", "--mode", "max", "-o", str(target))
+    assert status == 0, err
+    status, _, err = cli(capsys, "plot", done, "--kind", "timeline", "--metric", "loss", "-o", str(target))
+    assert status == 2 and "the timeline plot takes no --metric" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from typing import TextIO
@@ -9,7 +10,7 @@ from typing import TextIO
 from tunecore.errors import TuneError
 
 
-def plot_command(directory: str, kind: str, output: str, metric: str | None = None) -> str:
+def plot_command(directory: str, kind: str, output: str, metric: str | None = None, mode: str | None = None) -> str:
     """Draw the ``kind`` plot of the experiment in ``directory`` into ``output`` (png, svg, html); its path.
 
     TuneError (with what to do) for an unknown kind, a bad file name or a plot the experiment cannot have;
@@ -23,7 +24,12 @@ def plot_command(directory: str, kind: str, output: str, metric: str | None = No
     plot.output.check_path(output)
     grid = ResultGrid.from_path(directory)
     draw = getattr(plot, kind)
-    fig = draw(grid) if kind in ("timeline", "pareto") or metric is None else draw(grid, metric=metric)
+    accepted = inspect.signature(draw).parameters
+    options = {name: value for name, value in (("metric", metric), ("mode", mode)) if value is not None}
+    ignored = sorted(set(options) - set(accepted))
+    if ignored:
+        raise TuneError(f"the {kind} plot takes no --{' --'.join(ignored)}: leave it out")
+    fig = draw(grid, **options)
     return plot.save(fig, output, title=f"{kind}: {os.path.basename(os.path.abspath(directory))}")
 
 

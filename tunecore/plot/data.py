@@ -224,7 +224,9 @@ def history(grid: ResultGrid, metric: str | None = None, mode: str | None = None
     """Best-so-far of ``metric`` (default: the experiment's) over the trials in the order they ended."""
     metric, mode = resolve_metric(grid, metric, mode)
     if mode is None:
-        raise TuneError(f"pass mode='min' or 'max': the best-so-far of {metric!r} needs it")
+        raise TuneError(
+            f"pass mode='min' or 'max' (--mode on the command line): the best-so-far of {metric!r} needs it"
+        )
     ended = sorted((r for r in grid if r.metrics_history), key=lambda r: _timestamp(r.metrics_history[-1]))
     x, y, best, ids = [], [], [], []
     so_far: float | None = None

@@ -111,7 +111,9 @@ def resolve_metric(grid: ResultGrid, metric: str | None, mode: str | None) -> tu
     metric = metric or (grid.metric if isinstance(grid.metric, str) else None)
     if not metric:
         several = f" (it has several: {grid.metric})" if isinstance(grid.metric, list | tuple) else ""
-        raise TuneError(f"pass metric=...: the experiment has no single metric to use{several}")
+        raise TuneError(
+            f"pass metric=... (--metric on the command line): the experiment has no single metric to use{several}"
+        )
     if mode is None and metric == grid.metric and isinstance(grid.mode, str):
         mode = grid.mode
     if mode not in (None, "min", "max"):
