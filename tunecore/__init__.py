@@ -5,8 +5,9 @@ The public API is re-exported here. Names are imported on first use, so ``import
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from tunecore.lazy import import_export
 
 __version__ = "0.2.0"
 
@@ -68,13 +69,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tunecore' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+def __getattr__(name: str) -> Any:  # names are imported on first use: no import cycles, a cheap import
+    return import_export(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:

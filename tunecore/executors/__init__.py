@@ -66,8 +66,9 @@ Rules:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from tunecore.lazy import import_export
 
 _EXPORTS: dict[str, str] = {
     "Executor": "tunecore.executors.base",
@@ -95,12 +96,7 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:  # names are imported on first use: no import cycles, a cheap import
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tunecore.executors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return import_export(__name__, _EXPORTS, globals(), name)
 
 
 def __dir__() -> list[str]:
