@@ -37,19 +37,27 @@ class Events:
 
     def trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
         """Broadcast ``tunecore_trial_started``."""
-        self._hook.tunecore_trial_started(experiment=experiment, trial=trial)
+        caller = self._hook.tunecore_trial_started
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial)
 
     def trial_result(self, experiment: ExperimentInfo, trial: Trial, result: dict[str, Any]) -> None:
         """Broadcast ``tunecore_trial_result``."""
-        self._hook.tunecore_trial_result(experiment=experiment, trial=trial, result=result)
+        caller = self._hook.tunecore_trial_result
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial, result=result)
 
     def trial_checkpoint(self, experiment: ExperimentInfo, trial: Trial, checkpoint: Any) -> None:
         """Broadcast ``tunecore_trial_checkpoint``."""
-        self._hook.tunecore_trial_checkpoint(experiment=experiment, trial=trial, checkpoint=checkpoint)
+        caller = self._hook.tunecore_trial_checkpoint
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial, checkpoint=checkpoint)
 
     def trial_paused(self, experiment: ExperimentInfo, trial: Trial) -> None:
         """Broadcast ``tunecore_trial_paused``."""
-        self._hook.tunecore_trial_paused(experiment=experiment, trial=trial)
+        caller = self._hook.tunecore_trial_paused
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial)
 
     def trial_restarted(
         self,
@@ -60,17 +68,23 @@ class Events:
         checkpoint: Any,
     ) -> None:
         """Broadcast ``tunecore_trial_restarted``."""
-        self._hook.tunecore_trial_restarted(
-            experiment=experiment, trial=trial, old_config=old_config, new_config=new_config, checkpoint=checkpoint
-        )
+        caller = self._hook.tunecore_trial_restarted
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(
+                experiment=experiment, trial=trial, old_config=old_config, new_config=new_config, checkpoint=checkpoint
+            )
 
     def trial_retried(self, experiment: ExperimentInfo, trial: Trial, error: str, attempt: int) -> None:
         """Broadcast ``tunecore_trial_retried``."""
-        self._hook.tunecore_trial_retried(experiment=experiment, trial=trial, error=error, attempt=attempt)
+        caller = self._hook.tunecore_trial_retried
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial, error=error, attempt=attempt)
 
     def trial_finished(self, experiment: ExperimentInfo, trial: Trial, status: str, error: str | None) -> None:
         """Broadcast ``tunecore_trial_finished``."""
-        self._hook.tunecore_trial_finished(experiment=experiment, trial=trial, status=status, error=error)
+        caller = self._hook.tunecore_trial_finished
+        if caller.get_hookimpls():  # a call with no implementation costs more than the check
+            caller(experiment=experiment, trial=trial, status=status, error=error)
 
     def experiment_finished(self, experiment: ExperimentInfo, trials: list[Trial]) -> None:
         """Broadcast ``tunecore_experiment_finished``."""

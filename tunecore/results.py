@@ -15,7 +15,7 @@ from tunecore.errors import TuneError
 from tunecore.formatting import flatten_dict, result_field
 from tunecore.journal import replay
 from tunecore.options import is_finite_number
-from tunecore.storage import read_experiment, read_journal
+from tunecore.storage import parse_journal, read_experiment, read_journal, read_journal_text
 
 SCOPES = ("last", "all", "avg", "last-5-avg", "last-10-avg")
 
@@ -76,11 +76,19 @@ class ResultGrid:
     """The trials of an experiment, with helpers to find the best one."""
 
     def __init__(self, results: list[Result], experiment_path: str, metric: Any = None, mode: Any = None) -> None:
-        self._results = results
+        self._loaded: list[Result] | None = results
+        self._journal_text = ""
         self.experiment_path = experiment_path
         """The experiment's directory."""
         self.metric = metric
         self.mode = mode
+
+    @property
+    def _results(self) -> list[Result]:
+        if self._loaded is None:  # read by _read_later: parsed at the first use
+            self._loaded = _replay(parse_journal(self._journal_text, self.experiment_path), self.experiment_path)
+            self._journal_text = ""
+        return self._loaded
 
     def __len__(self) -> int:
         return len(self._results)
@@ -181,6 +189,21 @@ class ResultGrid:
         path = os.path.abspath(os.fspath(path))
         experiment = read_experiment(path)  # TuneError if missing or damaged
         return cls(_replay(read_journal(path), path), path, experiment.get("metric"), experiment.get("mode"))
+
+    @classmethod
+    def _read_later(cls, path: str) -> ResultGrid:
+        """The grid :meth:`from_path` would give now, its journal read now and parsed at the first use.
+
+        What :meth:`tunecore.Tuner.fit` returns: a run that does not look at its results does not pay for
+        parsing them, and the grid still holds the experiment as it ended (a later resume, or the directory
+        deleted, does not change it).
+        """
+        path = os.path.abspath(path)
+        experiment = read_experiment(path)
+        grid = cls([], path, experiment.get("metric"), experiment.get("mode"))
+        grid._journal_text = read_journal_text(path)
+        grid._loaded = None
+        return grid
 
 
 def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:

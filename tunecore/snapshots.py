@@ -113,6 +113,6 @@ def dumps_state(state: Any) -> bytes:
         data = pickle.dumps(state, protocol=5)
     except Exception:  # whatever pickle refuses, cloudpickle may take
         return cloudpickle.dumps(state)
-    if any(name in data for name in _BY_VALUE):
+    if _BY_VALUE[0] in data or _BY_VALUE[1] in data:  # (not any() over a generator: a third of the cost)
         return cloudpickle.dumps(state)
     return data

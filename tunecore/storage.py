@@ -27,7 +27,7 @@ import zlib
 from typing import Any, TextIO
 
 from tunecore.errors import TuneError
-from tunecore.jsonutil import dumps, read_lines, write_atomic
+from tunecore.jsonutil import dumps, parse_lines, write_atomic
 from tunecore.lock import ExperimentLock
 
 EXPERIMENT_FILE = "experiment.json"
@@ -226,11 +226,22 @@ def read_snapshot(path: str) -> tuple[int, bytes] | None:
 
 def read_journal(path: str) -> list[dict[str, Any]]:
     """The records of the experiment's journal (a torn last line is ignored); TuneError if it is garbled."""
-    journal = os.path.join(path, JOURNAL_FILE)
-    if not os.path.exists(journal):
-        return []
+    return parse_journal(read_journal_text(path), path)
+
+
+def read_journal_text(path: str) -> str:
+    """The experiment's journal as it is now, unparsed ("" when it has none)."""
     try:
-        return read_lines(journal)
+        with open(os.path.join(path, JOURNAL_FILE), encoding="utf-8") as file:
+            return file.read()
+    except FileNotFoundError:
+        return ""
+
+
+def parse_journal(text: str, path: str) -> list[dict[str, Any]]:
+    """The records of the journal ``text`` of the experiment at ``path``; TuneError if it is garbled."""
+    try:
+        return parse_lines(text, os.path.join(path, JOURNAL_FILE))
     except ValueError as exc:
         raise TuneError(f"the journal of {path} is damaged: {exc}") from exc
 

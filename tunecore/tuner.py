@@ -182,7 +182,7 @@ class Tuner:
         if controller.interrupted:
             by = self.interrupted_by
             _print_resume_hint(path, f"Interrupted by {by.name}" if by else f"Interrupted: {controller.stop_reason}")
-        return ResultGrid.from_path(path)
+        return ResultGrid._read_later(path)
 
     def _experiment_path(self) -> str:
         """A new directory ``<storage_path>/<name>``; an existing one is never written into: ``_2``, ``_3``..."""

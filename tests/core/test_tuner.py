@@ -10,6 +10,7 @@ import pytest
 
 import tunecore
 from tunecore import CONTINUE, PAUSE, STOP, Decision
+from tunecore.results import _replay as _original_replay
 
 
 def quadratic(config):
@@ -90,6 +91,50 @@ def test_from_path_equals_returned_grid(tmp_path):
         (r.trial_id, r.config, r.metrics_history, r.status) for r in grid
     ]
     assert loaded.metric == "loss" and loaded.mode == "min"
+
+
+def test_the_returned_grid_is_the_experiment_as_it_ended(tmp_path, monkeypatch):
+    """fit() reads the journal at once and parses it at the first use: the same grid as from_path, and one that
+    neither a later change of the directory nor its removal alters."""
+    import shutil
+
+    from tunecore import results
+
+    def sometimes_fails(config):
+        checkpoint = tunecore.get_checkpoint()
+        start = checkpoint.to_dict()["step"] if checkpoint else 0
+        for step in range(start + 1, 4):
+            if config["x"] > 0.7 and step == 2:
+                raise ValueError("too big")
+            tunecore.report({"loss": config["x"] / step}, checkpoint=tunecore.Checkpoint.from_dict({"step": step}))
+
+    parsed = []
+
+    def counted(records, path):
+        parsed.append(path)
+        return _original_replay(records, path)
+
+    monkeypatch.setattr(results, "_replay", counted)
+    grid = run(sometimes_fails, tmp_path, num_samples=6, seed=1, checkpoint_config=tunecore.CheckpointConfig(2))
+    assert parsed == []  # nothing parsed yet
+    fields = [
+        (r.trial_id, r.config, r.metrics, r.metrics_history, r.status, r.error, r.checkpoint, r.best_checkpoints)
+        for r in tunecore.ResultGrid.from_path(grid.experiment_path)
+    ]
+    assert any(f[6] is not None for f in fields) and any(len(f[7]) == 2 for f in fields)
+    parsed.clear()
+    with open(os.path.join(grid.experiment_path, "journal.jsonl"), "a") as journal:  # a later session's records
+        journal.write(json.dumps({"event": "status", "trial_id": "t00001", "status": "ERROR", "error": "x"}) + "\n")
+    shutil.rmtree(grid.experiment_path)
+    assert {r.status for r in grid} == {"TERMINATED", "ERROR"} and grid.num_errors >= 1
+    assert [
+        (r.trial_id, r.config, r.metrics, r.metrics_history, r.status, r.error, r.checkpoint, r.best_checkpoints)
+        for r in grid
+    ] == fields
+    assert len(parsed) == 1  # parsed once, at the first use
+    assert grid.get_best_result().metrics["loss"] == min(
+        r.metrics["loss"] for r in grid if r.status == "TERMINATED"
+    )
 
 
 def test_storage_layout(tmp_path):
@@ -473,3 +518,27 @@ def test_paused_trials_never_resumed_end_terminated(tmp_path):
     assert [r.status for r in grid] == ["TERMINATED"] * 3
     assert [len(r.metrics_history) for r in grid] == [2, 2, 2]
     assert stopped_early == ["t00001"]  # asked while the others still ran; the rest ended with the experiment
+
+
+def test_a_nested_metric_is_named_outer_slash_inner_everywhere(tmp_path):
+    """As in Ray Tune: TuneConfig(metric="train/loss") names result["train"]["loss"] for the metric check and for
+    the components (they see each nested value under its "outer/inner" key too: here ASHA), and in the grid."""
+
+    def nested(config):
+        for step in range(1, 9):
+            tunecore.report({"train": {"loss": config["x"] + 1.0 / step}, "step": step})
+
+    grid = run(
+        nested,
+        tmp_path,
+        num_samples=6,
+        seed=3,
+        metric="train/loss",
+        scheduler="asha",
+        scheduler_options={"max_t": 8, "grace_period": 2, "time_attr": "step"},
+    )
+    assert grid.num_errors == 0, [r.error for r in grid if r.error]
+    iterations = sorted(r.metrics["training_iteration"] for r in grid)
+    assert iterations[0] < 8  # ASHA stopped some trials early: it read the nested metric
+    best = grid.get_best_result()
+    assert best.metrics["train"]["loss"] == min(r.metrics["train"]["loss"] for r in grid)
