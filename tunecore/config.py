@@ -92,7 +92,8 @@ class TuneConfig:
     """What to optimise and how to search: metric, mode, samples, seed and the components by name."""
 
     metric: str | list[str] | None = None
-    """The result field to optimise (a list of fields for multi-objective searchers)."""
+    """The result field to optimise (a list of fields for multi-objective searchers); a nested field is named
+    ``"outer/inner"`` (``"train/loss"`` for ``{"train": {"loss": ...}}``), for every component, as in Ray Tune."""
     mode: str | list[str] | None = None
     """``"min"`` or ``"max"`` (a list, one per metric, for multi-objective searchers)."""
     num_samples: int = 1

@@ -45,6 +45,7 @@ from tunecore.config import ExperimentSpec
 from tunecore.errors import ConfigError, MetricWarning, TuneError
 from tunecore.executors import ExecutorHandler, Outcome, TrialLaunch, requested_resources
 from tunecore.experiment import ExperimentInfo
+from tunecore.formatting import component_result
 from tunecore.options import is_finite_number, metric_names
 from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, Stopper
@@ -299,9 +300,9 @@ class Controller(ExecutorHandler):
             state = table.unpause(given.trial_id)
             if state is None:
                 continue
-            view = table.view(state)
-            self.scheduler.on_trial_complete(view, state.last_result)
-            self.searcher.on_trial_complete(state.trial_id, state.last_result, False)
+            view, last = table.view(state), component_result(state.last_result)
+            self.scheduler.on_trial_complete(view, last)
+            self.searcher.on_trial_complete(state.trial_id, last, False)
             table.finish(state, TrialStatus.TERMINATED)
             self.snapshots.take()
 
@@ -372,7 +373,8 @@ class Controller(ExecutorHandler):
         state = table[trial_id]
         table.take_result(state, result, checkpoint)
         self._check_time_budget(time.monotonic())
-        missing = [m for m in self._metrics if m not in result]
+        seen = component_result(result)  # nested values also by "outer/inner": a metric may name one
+        missing = [m for m in self._metrics if m not in seen]
         if missing:
             self._metric_errors[trial_id] = (
                 f"trial {trial_id} reported a result without the metric {missing!r}"
@@ -381,8 +383,8 @@ class Controller(ExecutorHandler):
             )
             decision = STOP
         else:
-            self._warn_non_finite(trial_id, result)
-            decision = self._decide(state, result)
+            self._warn_non_finite(trial_id, seen)
+            decision = self._decide(state, seen)
         final = False
         if decision.action is not Action.CONTINUE:
             if decision.action is Action.RESTART and decision.checkpoint is not None:
@@ -465,8 +467,9 @@ class Controller(ExecutorHandler):
         elif relaunch and decision is not None:
             table.restart(state, decision.config, _checkpoint_path(decision.checkpoint))
         else:
-            self.scheduler.on_trial_complete(table.view(state), state.last_result)
-            self.searcher.on_trial_complete(trial_id, state.last_result, False)
+            last = component_result(state.last_result)
+            self.scheduler.on_trial_complete(table.view(state), last)
+            self.searcher.on_trial_complete(trial_id, last, False)
             table.finish(state, TrialStatus.TERMINATED)
         self.snapshots.take()
 
@@ -479,7 +482,7 @@ class Controller(ExecutorHandler):
             table.retry(state, error)  # now, or (interrupted) by the resume: a retry is never lost to Ctrl+C
             return
         self.scheduler.on_trial_error(table.view(state))
-        self.searcher.on_trial_complete(state.trial_id, state.last_result, True)
+        self.searcher.on_trial_complete(state.trial_id, component_result(state.last_result), True)
         table.finish(state, TrialStatus.ERROR, error)
         if self.failure_config.fail_fast:
             # like an interruption: the other running trials stay unfinished, so a resume continues them

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, overload
 
 
 def flatten_dict(result: dict[str, Any], sep: str = "/") -> dict[str, Any]:
@@ -35,6 +35,23 @@ def result_field(result: dict[str, Any] | None, key: str, default: Any = None) -
             return default
         node = node[part]
     return node
+
+
+@overload
+def component_result(result: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def component_result(result: None) -> None: ...
+@overload
+def component_result(result: dict[str, Any] | None) -> dict[str, Any] | None: ...
+def component_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A result as the components (searchers, schedulers, stoppers) see it: every nested value also under its
+    ``"outer/inner"`` key (as :func:`flatten_dict` names it), so that a metric named ``"train/loss"`` is found,
+    as in Ray Tune. The result itself (no copy) when nothing in it is nested; its own keys win over flat ones."""
+    if result:
+        for value in result.values():
+            if isinstance(value, dict):
+                return {**flatten_dict(result), **result}
+    return result
 
 
 def format_value(value: Any, width: int = 24) -> str:

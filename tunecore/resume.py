@@ -18,6 +18,7 @@ import attrs
 
 from tunecore import integrity
 from tunecore.checkpoint_manager import CheckpointManager
+from tunecore.formatting import component_result
 from tunecore.integrity import load_snapshot_state
 from tunecore.journal import TrialRecord, final_result, parse, replay
 from tunecore.snapshots import Components, Snapshots
@@ -95,7 +96,7 @@ def _replay_into_components(
         kind = data.get("event")
         if kind == "status" and data["status"] in ("TERMINATED", "ERROR"):
             trial = _view_then(then[state.trial_id], state)  # before the status: as the components saw it
-            last = journal[state.trial_id].last_result
+            last = component_result(journal[state.trial_id].last_result)
             if data["status"] == "ERROR":
                 scheduler.on_trial_error(trial)
             else:
@@ -106,7 +107,7 @@ def _replay_into_components(
             searcher.suggest(state.trial_id)  # advances the searcher; the journal's config stands
             scheduler.on_trial_add(_view_then(then[state.trial_id], state))
         elif kind == "result" and _counts(data["result"], journal[state.trial_id].history):
-            result = data["result"]
+            result = component_result(data["result"])
             for stopper in stoppers:
                 stopper.should_stop(state.trial_id, result)
             if not result.get("done"):
