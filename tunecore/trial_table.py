@@ -45,6 +45,7 @@ from tunecore.trial import Trial, TrialStatus
 
 PENDING, RUNNING, PAUSED = TrialStatus.PENDING, TrialStatus.RUNNING, TrialStatus.PAUSED
 TERMINATED, ERROR = TrialStatus.TERMINATED, TrialStatus.ERROR
+# Records take a status's text as ``status._value_``: ``.value`` is a Python-level property (~1 us in 3.11).
 
 
 @attrs.define
@@ -201,7 +202,7 @@ class TrialTable:
                 self._checkpoints.hold_for_launch(trial_id, checkpoint)
         self._set(state, RUNNING)
         self.running.add(trial_id)
-        self._write(StatusChanged(trial_id, RUNNING.value))
+        self._write(StatusChanged(trial_id, RUNNING._value_))
         self._events.trial_started(self._info(), self.view(state))
         return checkpoint
 
@@ -248,13 +249,13 @@ class TrialTable:
         """RUNNING → PAUSED (it may be resumed from its latest checkpoint); ``trial_paused``."""
         self._set(state, PAUSED)
         self.paused[state.trial_id] = state
-        self._write(StatusChanged(state.trial_id, PAUSED.value), flush=True)
+        self._write(StatusChanged(state.trial_id, PAUSED._value_), flush=True)
         self._events.trial_paused(self._info(), self.view(state))
 
     def leave_for_resume(self, state: TrialState) -> None:
         """RUNNING → PENDING, stopped by an interruption: not queued now, a resume continues it."""
         self._set(state, PENDING)
-        self._write(StatusChanged(state.trial_id, PENDING.value, interrupted=True), flush=True)
+        self._write(StatusChanged(state.trial_id, PENDING._value_, interrupted=True), flush=True)
 
     def record_failure(self, state: TrialState, error: str) -> None:
         """The trial failed once more: count it and append it to the trial's ``error.txt``."""
@@ -273,7 +274,7 @@ class TrialTable:
         """RUNNING → PENDING at the front of the queue after ``error``; ``trial_retried``."""
         self._set(state, PENDING)
         self.pending.appendleft(state.trial_id)
-        self._write(StatusChanged(state.trial_id, PENDING.value, error=error), flush=True)
+        self._write(StatusChanged(state.trial_id, PENDING._value_, error=error), flush=True)
         self._events.trial_retried(self._info(), self.view(state), error, state.num_failures + 1)
 
     def restart(self, state: TrialState, config: dict[str, Any] | None, checkpoint: str | None) -> None:
@@ -290,7 +291,7 @@ class TrialTable:
         self._set(state, PENDING)
         self.pending.appendleft(trial_id)
         self._write(
-            StatusChanged(trial_id, PENDING.value, restart_from=checkpoint, restart_iteration=point.iteration),
+            StatusChanged(trial_id, PENDING._value_, restart_from=checkpoint, restart_iteration=point.iteration),
             flush=True,
         )
         restart_from = None if checkpoint is None else Checkpoint(checkpoint)
@@ -301,8 +302,8 @@ class TrialTable:
         if status is TERMINATED and state.last_result is not None:
             state.last_result = final_result(state.last_result)
         self._set(state, status)
-        self._write(StatusChanged(state.trial_id, status.value, error=error), flush=True)
-        self._events.trial_finished(self._info(), self.view(state), status.value, error)
+        self._write(StatusChanged(state.trial_id, status._value_, error=error), flush=True)
+        self._events.trial_finished(self._info(), self.view(state), status._value_, error)
 
     def unpause(self, trial_id: str) -> TrialState | None:
         """Take a trial out of the paused set (before it is ended); None when it is not paused."""
@@ -323,7 +324,7 @@ class TrialTable:
         state.error = None
         self._set(state, PENDING)
         self.pending.append(state.trial_id)
-        self._write(StatusChanged(state.trial_id, PENDING.value))
+        self._write(StatusChanged(state.trial_id, PENDING._value_))
 
     def roll_back(self, state: TrialState, iteration: int, last_result: dict[str, Any] | None) -> None:
         """Results after ``iteration`` are void: the trial reports them again from its checkpoint there."""
