@@ -51,6 +51,7 @@ from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, Stopper
 from tunecore.references import user_modules_in
 from tunecore.resume import ResumeOptions
+from tunecore.session import AUTO_FIELDS
 from tunecore.snapshots import Components, Snapshots
 from tunecore.space import SpaceError, grid_points
 from tunecore.stopping import as_stopper
@@ -64,6 +65,7 @@ FORCE_STOP_GRACE_S = 5.0
 """After asking running trials to stop (time budget, experiment stop), end them by force after this."""
 STATE_INTERVAL_S = 5.0
 """How often state.json (the human-readable trial table) is refreshed while the experiment runs."""
+_AUTO = frozenset(AUTO_FIELDS)
 
 
 class Controller(ExecutorHandler):
@@ -378,7 +380,8 @@ class Controller(ExecutorHandler):
         if missing:
             self._metric_errors[trial_id] = (
                 f"trial {trial_id} reported a result without the metric {missing!r}"
-                f" (TuneConfig.metric); it reported: {', '.join(sorted(result))}."
+                f" (TuneConfig.metric); it reported: {', '.join(sorted(set(result) - _AUTO)) or 'nothing'}"
+                " (besides the automatic fields)."
                 " Report the metric in every result, or fix TuneConfig.metric."
             )
             decision = STOP

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from tunecore.executors.channel import ReportChannel
 from tunecore.protocols import Action
 
 __all__ = [
+    "AUTO_FIELDS",
     "ReportChannel",
     "Session",
     "TrialContext",
@@ -32,6 +34,23 @@ __all__ = [
     "get_context",
     "report",
 ]
+
+
+AUTO_FIELDS = (
+    "training_iteration",
+    "time_this_iter_s",
+    "time_total_s",
+    "timestamp",
+    "trial_id",
+    "pid",
+    "hostname",
+    "done",
+)
+"""The fields :meth:`Session.report` adds to every result, in their order (Ray Tune's names): the views and
+loggers that show what a trainable reported leave these out. ``pid`` and ``hostname`` name the process that
+ran the trial (a worker of the local executor, a Ray actor): the timeline of a report has a lane per worker."""
+
+_HOSTNAME = socket.gethostname()
 
 
 @attrs.frozen
@@ -126,6 +145,8 @@ class Session:
         result["time_total_s"] = self.time_total_s
         result["timestamp"] = time.time()
         result["trial_id"] = self.context.trial_id
+        result["pid"] = os.getpid()
+        result["hostname"] = _HOSTNAME
         done = result["done"] = bool(final or metrics.get("done", False))
         stored = None
         if checkpoint is not None:

@@ -505,7 +505,8 @@ def assert_files_hold_every_journaled_result(path: Path, csv: bool = True) -> No
     if not csv:
         return
     rows = (path / "progress.csv").read_text().splitlines()
-    assert rows[0] == "loss,step,training_iteration,time_this_iter_s,time_total_s,timestamp,trial_id,done,config/x"
+    header = "loss,step,training_iteration,time_this_iter_s,time_total_s,timestamp,trial_id,pid,hostname,done,config/x"
+    assert rows[0] == header
     assert [row.split(",")[6] for row in rows[1:]] == [r["trial_id"] for r in results]
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from tunecore import Logger, Trial, options
 
-SKIPPED_FIELDS = frozenset(("training_iteration", "timestamp", "trial_id", "done"))
+SKIPPED_FIELDS = frozenset(("training_iteration", "timestamp", "trial_id", "pid", "hostname", "done"))
 """Result fields never written as scalars (``training_iteration`` is the step, ``timestamp`` the wall time)."""
 
 MAX_OPEN_WRITERS = 64
@@ -69,7 +69,7 @@ class TensorBoardLogger(Logger):
     Options:
 
     * ``metrics``: the result fields to write (``a/b`` for nested ones); default every numeric field but
-      ``training_iteration`` (the step), ``timestamp``, ``trial_id`` and ``done``.
+      ``training_iteration`` (the step), ``timestamp``, ``trial_id``, ``pid``, ``hostname`` and ``done``.
     * ``flush_interval_s``: the most seconds a written result waits in memory (0 = written to disk with each
       result). Files are also flushed and closed when their trial ends or pauses and when the experiment ends,
       however it ends; a crash of the driver loses at most this much (the journal has every result).
