@@ -238,3 +238,16 @@ def test_bytes_are_decoded_as_utf8_with_replacement(start: Start, tmp_path: Path
     executor, handler = start(raw, num_workers=1, num_cpus=1)
     run(executor, tmp_path, {})
     assert handler.ends["t0"][1] == "bad \ufffd byte\né whole\n"
+
+
+def test_another_workers_output_starts_on_a_line_of_its_own(start: Start, streams: Streams, tmp_path: Path) -> None:
+    """A partial line written after its wait ("50% ...") is not continued by another worker's text."""
+    executor, _ = start(waits, num_workers=2, num_cpus=2)
+    flag = tmp_path / "flag"
+    executor.launch(TrialLaunch("t0", {"text": "50% ...", "flag": str(flag)}, str(tmp_path)))
+    run_until(executor, lambda: streams.out.getvalue())  # written after the wait for its newline
+    executor.launch(TrialLaunch("t1", {"text": "other\n", "flag": str(flag)}, str(tmp_path)))
+    run_until(executor, lambda: "other" in streams.out.getvalue())
+    flag.touch()
+    run_until(executor, lambda: executor.running() == 0)
+    assert streams.out.getvalue() == "50% ...\nother\n"

@@ -153,6 +153,8 @@ class LocalExecutor(Executor):
         self._by_fd: dict[int, tuple[_Worker, int | _Output]] = {}
         """Registered file descriptor -> (its worker, ``_MESSAGES``, ``_EXITED`` (its process handle) or its output)."""
         self._held: set[_Output] = set()
+        self._mid_line: dict[str, _Output] = {}
+        """The output whose partial line ``sys.stdout`` / ``sys.stderr`` (by name) ends with, if any."""
         """The outputs holding a partial line."""
         self._pool = ResourcePool({})
         self._asked: tuple[dict[str, Any], Resources] | None = None  # the last request capacity() converted
@@ -555,9 +557,9 @@ class LocalExecutor(Executor):
             text = output.held + text
             cut = text.rfind("\n") + 1
             if cut:
-                _write(output.name, text[:cut])
+                self._emit(output, text[:cut])
             if len(text) - cut > _HOLD_CHARS:
-                _write(output.name, text[cut:])
+                self._emit(output, text[cut:])
                 cut = len(text)
             if not output.held and cut < len(text):
                 output.since = time.monotonic()
@@ -572,7 +574,17 @@ class LocalExecutor(Executor):
         held, output.held = output.held, ""
         self._held.discard(output)
         if held:
-            _write(output.name, held)
+            self._emit(output, held)
+
+    def _emit(self, output: _Output, text: str) -> None:
+        """Write ``text`` of ``output`` to its stream; on a line of its own when the stream ends with another
+        output's partial line (written after its wait, see ``_HOLD_S``)."""
+        other = self._mid_line.pop(output.name, None)
+        if other is not None and other is not output:
+            text = "\n" + text
+        if not text.endswith("\n"):
+            self._mid_line[output.name] = output
+        _write(output.name, text)
 
     def _close_output(self, output: _Output) -> None:
         if output.held:
