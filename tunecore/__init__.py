@@ -51,6 +51,9 @@ _EXPORTS: dict[str, str] = {
     "Tuner": "tunecore.tuner",
     "ResultGrid": "tunecore.results",
     "Result": "tunecore.results",
+    # Ray Tune's classic API
+    "run": "tunecore.classic",
+    "ExperimentAnalysis": "tunecore.analysis",
     "Checkpoint": "tunecore.checkpoint",
     "Trainable": "tunecore.trainable",
     "with_parameters": "tunecore.trainable",
@@ -78,8 +81,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from tunecore.analysis import ExperimentAnalysis
     from tunecore.builtin.searcher_wrappers import ConcurrencyLimiter, Repeater
     from tunecore.checkpoint import Checkpoint
+    from tunecore.classic import run
     from tunecore.config import CheckpointConfig, ExperimentSpec, FailureConfig, RunConfig, TuneConfig
     from tunecore.config_file import load_experiment
     from tunecore.errors import ComponentError, ConfigError, MetricWarning, PluginLoadError, TuneError

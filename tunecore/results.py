@@ -11,7 +11,7 @@ import attrs
 
 from tunecore.best import pick_best, real_number
 from tunecore.checkpoint import Checkpoint
-from tunecore.errors import TuneError
+from tunecore.errors import ConfigError, TuneError
 from tunecore.formatting import flatten_dict, result_field
 from tunecore.journal import replay
 from tunecore.options import is_finite_number
@@ -166,14 +166,32 @@ class ResultGrid:
 
         return importance(self, metric, mode, scope=scope, params=params, seed=seed)
 
-    def get_dataframe(self) -> Any:
-        """One row per trial: its last result, ``config/...`` columns, trial id, status and path.
+    def get_dataframe(self, filter_metric: str | None = None, filter_mode: str | None = None) -> Any:
+        """One row per trial: its last result (nested fields as ``"outer/inner"`` columns), ``config/...``
+        columns, trial id, status and path.
 
-        A pandas DataFrame when pandas is installed, else a list of dicts.
+        With ``filter_metric`` and ``filter_mode`` (``"min"`` or ``"max"``) each trial's row is its best result by
+        that metric instead (the first of equal ones; only finite values count, as for "best" everywhere); a
+        trial without a finite value keeps its last result. A pandas DataFrame when pandas is installed, else a
+        list of dicts.
         """
+        if (filter_metric is None) != (filter_mode is None):
+            raise ConfigError(
+                f"get_dataframe needs filter_metric and filter_mode together (got {filter_metric!r} and"
+                f" {filter_mode!r}), e.g. get_dataframe(filter_metric='loss', filter_mode='min')"
+            )
+        if filter_metric is not None and not (isinstance(filter_metric, str) and filter_metric):
+            raise ConfigError(f"get_dataframe: filter_metric must be a result field name, got {filter_metric!r}")
+        if filter_mode is not None and filter_mode not in ("min", "max"):
+            raise ConfigError(f"get_dataframe: filter_mode must be 'min' or 'max', got {filter_mode!r}")
         rows = []
         for result in self._results:
-            row = dict(result.metrics)
+            shown = result.metrics
+            if filter_metric is not None and filter_mode is not None:
+                scored = ((row, result_field(row, filter_metric)) for row in result.metrics_history)
+                best = pick_best(scored, filter_mode)
+                shown = best[0] if best is not None else shown
+            row = flatten_dict(shown)
             row.update({f"config/{k}": v for k, v in flatten_dict(result.config).items()})
             row.update({"trial_id": result.trial_id, "status": result.status, "path": result.path})
             rows.append(row)

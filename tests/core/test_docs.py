@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[2]
-DOCUMENTS = ["README.md", "docs/running.md", "docs/search-space.md", "docs/components.md"]
+DOCUMENTS = ["README.md", "docs/running.md", "docs/search-space.md", "docs/components.md", "docs/classic-api.md"]
 
 
 def python_blocks(path: Path) -> list[str]:
