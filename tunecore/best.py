@@ -59,16 +59,20 @@ def pick_best(scored: Iterable[tuple[T, Any]], mode: str, finite_only: bool = Tr
     """The item with the best score, with that score; None when no item has a (finite) number.
 
     ``scored`` are ``(item, score)`` pairs in trial order; the first of equal scores wins. Scores that are
-    not numbers are skipped, and so are NaN and ±inf unless ``finite_only`` is False.
+    not numbers are skipped, and so are NaN and ±inf unless ``finite_only`` is False: then ±inf compare as
+    numbers and a NaN is the best only when every score is NaN.
     """
     best: tuple[T, float] | None = None
+    first_nan: tuple[T, float] | None = None
     for item, score in scored:
         number = real_number(score)
         if number is None or (finite_only and not math.isfinite(number)):
             continue
-        if is_better(number, best[1] if best else None, mode):
+        if number != number:  # NaN (finite_only False): never better than a number, whatever the order
+            first_nan = first_nan or (item, number)
+        elif is_better(number, best[1] if best else None, mode):
             best = (item, number)
-    return best
+    return best or first_nan
 
 
 def real_number(value: Any) -> float | None:

@@ -58,7 +58,8 @@ class Result:
         """The kept checkpoint whose result is best by ``metric`` (``mode`` "min" or "max"), or None."""
         if mode not in ("min", "max"):
             raise TuneError(f"mode must be 'min' or 'max', got {mode!r}")
-        scored = [(c, r[metric]) for c, r in self.best_checkpoints if is_finite_number(r.get(metric))]
+        values = ((c, result_field(r, metric)) for c, r in self.best_checkpoints)
+        scored = [(c, value) for c, value in values if is_finite_number(value)]
         if not scored:
             return None
         pick = min if mode == "min" else max
@@ -234,8 +235,6 @@ def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
     numbers = [number for number in map(real_number, values) if number is not None]
     if not numbers:
         return None
-    if any(not math.isfinite(v) for v in numbers) and scope != "all":
-        return math.nan
     if scope == "all":
         finite = [v for v in numbers if math.isfinite(v)] or numbers
         return min(finite) if mode == "min" else max(finite)

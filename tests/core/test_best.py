@@ -155,3 +155,33 @@ def test_numpy_metric_values_count_like_floats(tmp_path, capsys):
     assert grid.get_best_result().trial_id == "t00002"
     assert grid.get_best_result(scope="avg").trial_id == "t00002"
     assert "best loss=0.25 (t00002, iter 1)" in summary_line(capsys.readouterr().err)
+
+
+def grid_of(*lasts):
+    """A grid whose trials (t0, t1, ...) each have one result with these losses."""
+    results = [
+        tunecore.Result(f"t{i}", {"i": i}, {"loss": loss}, [{"loss": loss}], "TERMINATED", f"/nowhere/t{i}")
+        for i, loss in enumerate(lasts)
+    ]
+    return tunecore.ResultGrid(results, "/nowhere", "loss", "max")
+
+
+@pytest.mark.parametrize("scope", ["last", "avg", "last-5-avg", "all"])
+def test_unfiltered_best_takes_infinity_and_nan_never_wins_whatever_the_order(scope):
+    """filter_nan_and_inf=False: +inf is a value like any other (the best in mode max, as in Ray Tune); NaN is
+    never better than a number, also when its trial comes first."""
+    best = grid_of(math.nan, 1.0, math.inf, 2.0).get_best_result(scope=scope, filter_nan_and_inf=False)
+    assert best.trial_id == "t2"
+    assert grid_of(math.nan, 1.0).get_best_result(scope=scope, filter_nan_and_inf=False).trial_id == "t1"
+    assert grid_of(math.nan, math.nan).get_best_result(scope=scope, filter_nan_and_inf=False).trial_id == "t0"
+    assert grid_of(math.nan, 1.0, math.inf).get_best_result(scope=scope).trial_id == "t1"  # filtered: finite only
+
+
+def test_best_checkpoint_reads_a_nested_metric():
+    first, second = tunecore.Checkpoint("/nowhere/a"), tunecore.Checkpoint("/nowhere/b")
+    result = tunecore.Result(
+        "t0", {}, {}, [], "TERMINATED", "/nowhere",
+        best_checkpoints=[(first, {"val": {"acc": 0.9}}), (second, {"val": {"acc": 0.5}})],
+    )
+    assert result.get_best_checkpoint("val/acc", "max") == first
+    assert result.get_best_checkpoint("val/acc", "min") == second
