@@ -142,10 +142,11 @@ class Repeater(Searcher):
     (the repeats' curves would mix).
 
     ``num_samples`` counts trials: the wrapped searcher is set up with ``ceil(num_samples / repeat)``
-    (-1 stays -1), so give a multiple of ``repeat`` to complete every group.
+    (-1 stays -1), so give a multiple of ``repeat`` to complete every group. The arguments and their
+    defaults are Ray Tune's (``repeat=1`` passes every config through once).
     """
 
-    def __init__(self, searcher: Searcher, repeat: int, set_index: bool = True) -> None:
+    def __init__(self, searcher: Searcher, repeat: int = 1, set_index: bool = True) -> None:
         _check_searcher(searcher)
         self.searcher = searcher
         self.repeat = check_int("repeat", repeat, minimum=1)

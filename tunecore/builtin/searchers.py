@@ -18,9 +18,20 @@ class RandomSearcher(Searcher):
     in Ray Tune, a point runs at every grid point of the grid values it does not set itself (a point that
     sets every grid key runs once). They may hold the space's constants (an earlier ``Result.config``): see
     :func:`tunecore.space.point_values`.
+
+    ``evaluated_rewards`` is refused (a ValueError), as Ray's generator has none: random search learns
+    nothing from results, so there is no model to warm-start; leave evaluated points out instead.
     """
 
-    def __init__(self, points_to_evaluate: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, points_to_evaluate: list[dict[str, Any]] | None = None, evaluated_rewards: list[Any] | None = None
+    ) -> None:
+        if evaluated_rewards is not None:
+            raise ValueError(
+                "the random searcher does not take evaluated_rewards: it learns nothing from results, so there is"
+                " no model to warm-start. Leave the evaluated points out of points_to_evaluate, or use a searcher"
+                " that learns from them (optuna, hyperopt or skopt from tune-bayesopt, evolution from tune-evolution)"
+            )
         self.points_to_evaluate = check_points(points_to_evaluate)
         self._points: list[dict[str, Any]] = []
         self._count = 0

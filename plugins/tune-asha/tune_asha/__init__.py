@@ -1,8 +1,8 @@
 """Early-stopping schedulers for tunecore: ``asha``, ``hyperband`` and ``median``."""
 
-from tune_asha.asha import AsyncHyperBandScheduler
+from tune_asha.asha import ASHAScheduler, AsyncHyperBandScheduler
 from tune_asha.hyperband import HyperBandScheduler, hyperband_brackets
 from tune_asha.median import MedianStoppingRule
 
-__all__ = ["AsyncHyperBandScheduler", "HyperBandScheduler", "MedianStoppingRule", "hyperband_brackets"]
+__all__ = ["ASHAScheduler", "AsyncHyperBandScheduler", "HyperBandScheduler", "MedianStoppingRule", "hyperband_brackets"]
 __version__ = "0.2.0"

@@ -154,3 +154,7 @@ class AsyncHyperBandScheduler(MetricScheduler):
             self._counts[index] += 1
             self._bracket_of[trial_id] = index
         return index
+
+
+ASHAScheduler = AsyncHyperBandScheduler
+"""Ray Tune's other name for :class:`AsyncHyperBandScheduler` (the same class)."""

@@ -1,10 +1,23 @@
-"""Model-based searchers for tunecore: ``optuna``, ``hyperopt`` and ``skopt``, plus :func:`pareto_front`."""
+"""Model-based searchers for tunecore: ``optuna``, ``hyperopt`` and ``skopt``, plus :func:`pareto_front`.
+
+Ray Tune's names for them, with Ray's arguments: :class:`OptunaSearch`, :class:`HyperOptSearch`,
+:class:`SkOptSearch`.
+"""
 
 from __future__ import annotations
 
+from tune_bayesopt.familiar import HyperOptSearch, OptunaSearch, SkOptSearch
 from tune_bayesopt.hyperopt_searcher import HyperoptSearcher
 from tune_bayesopt.optuna_searcher import OptunaSearcher
 from tune_bayesopt.pareto import pareto_front
 from tune_bayesopt.skopt_searcher import SkoptSearcher
 
-__all__ = ["HyperoptSearcher", "OptunaSearcher", "SkoptSearcher", "pareto_front"]
+__all__ = [
+    "HyperOptSearch",
+    "HyperoptSearcher",
+    "OptunaSearch",
+    "OptunaSearcher",
+    "SkOptSearch",
+    "SkoptSearcher",
+    "pareto_front",
+]

@@ -30,6 +30,9 @@ from tunecore.space import Parameter, flatten, point_values, points_within, samp
 Values = dict[str, Any]
 """Library values by parameter name."""
 
+_FOREIGN = ("optuna", "hyperopt", "skopt", "ray")
+"""Libraries whose space objects a searcher's own ``space`` may not hold (tunecore domains only)."""
+
 _MULTI_OBJECTIVE = "; for several metrics, use the 'optuna' searcher"
 
 
@@ -59,14 +62,20 @@ class LibrarySearcher(Searcher):
         self._seed_option = check_seed(seed)
         self._points = check_points(points_to_evaluate)
         if evaluated_rewards is not None:
-            if points_to_evaluate is None or not isinstance(evaluated_rewards, list | tuple):
+            if points_to_evaluate is None:
                 raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
+            if not isinstance(evaluated_rewards, list | tuple):
+                raise ValueError(
+                    "evaluated_rewards must be a list, one reward per point of points_to_evaluate;"
+                    f" got {evaluated_rewards!r}"
+                )
             if len(evaluated_rewards) != len(self._points):
                 raise ValueError(
                     f"evaluated_rewards has {len(evaluated_rewards)} values for {len(self._points)}"
                     " points_to_evaluate: give one reward per point"
                 )
         self._rewards = None if evaluated_rewards is None else list(evaluated_rewards)
+        self._own_space: dict[str, Any] | None = None  # a space given to the searcher itself (Ray's ``space``)
         self.metrics: list[str] = []
         """The metrics optimised (one unless multi-objective)."""
         self.modes: list[str] = []
@@ -109,6 +118,8 @@ class LibrarySearcher(Searcher):
                 hint=_MULTI_OBJECTIVE,
             )
             self.metrics, self.modes = [one[0]], [one[1]]
+        if self._own_space is not None:
+            space = self._with_own_space(space)
         if len(self.metrics) == 1:
             super().setup(space, self.metrics[0], self.modes[0], seed, num_samples)
         else:
@@ -179,6 +190,39 @@ class LibrarySearcher(Searcher):
         self._set_state(state["library"], state["pending"])
 
     # --- for subclasses ----------------------------------------------------------------------------------
+
+    def _set_own_space(self, space: Any, cls: str) -> None:
+        """Search ``space`` (tunecore domains) instead of the experiment's: Ray's ``space`` argument.
+
+        Library-native spaces (Optuna distributions, Hyperopt expressions, scikit-optimize dimensions, Ray
+        Tune domains, a define-by-run function) are refused with a ValueError naming the argument.
+        """
+        if space is None:
+            return
+        use = "tunecore domains, e.g. {'lr': tunecore.loguniform(1e-4, 1e-1)}, or the Tuner's param_space"
+        if not isinstance(space, dict):
+            raise ValueError(f"{cls}: space must be a dict of {use}; got {type(space).__name__}")
+        for name, value in flatten(space).items():
+            library = type(value).__module__.partition(".")[0]
+            if library in _FOREIGN:
+                raise ValueError(
+                    f"{cls}: space[{name!r}] is {library}'s {type(value).__name__}: library-native spaces are not"
+                    f" supported; use {use}"
+                )
+        if not walk_space(space):
+            raise ValueError(f"{cls}: space has no tunecore domain to search; use {use}")
+        self._own_space = copy.deepcopy(space)
+
+    def _with_own_space(self, experiment: dict[str, Any]) -> dict[str, Any]:
+        """The searcher's own space on top of the experiment's, which may hold constants only (as in Ray)."""
+        assert self._own_space is not None
+        names = [p.name for p in walk_space(experiment)]
+        if names:
+            raise ValueError(
+                f"the {self.searcher_name} searcher was given its own space, but the experiment's param_space has"
+                f" parameters too ({names}): give every parameter in one of them"
+            )
+        return _merge(experiment, self._own_space)
 
     @property
     def searched(self) -> list[ValueMap]:
@@ -263,3 +307,14 @@ class LibrarySearcher(Searcher):
     def _objective(self, result: dict[str, Any] | None) -> list[float] | None:
         """The metric values to tell the library: :func:`tunecore.best.observation` (None: told as failed)."""
         return observation(result, self.metrics)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``top``'s keys on top of it, nested dicts merged (copies)."""
+    merged = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

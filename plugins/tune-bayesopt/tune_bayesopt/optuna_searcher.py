@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import importlib.util
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -44,7 +45,9 @@ class _Pending:
 class OptunaSearcher(LibrarySearcher):
     """Optuna samplers (TPE, GP, CMA-ES, QMC, random, NSGA-II) with constant liar for parallel trials.
 
-    ``sampler_options`` go to the sampler's constructor (the seed comes from ``seed``). Lists of metrics and
+    ``sampler`` is a name of :data:`SAMPLERS` or an ``optuna.samplers.BaseSampler`` instance (used as it is,
+    copied at each setup: configure and seed it yourself). ``sampler_options`` go to the constructor of a
+    sampler given by name (the seed comes from ``seed``). Lists of metrics and
     modes make a multi-objective study. A trial stopped early is told with its last result; with
     ``prune_stopped`` (one metric), a trial stopped before the furthest ``training_iteration`` any trial
     reached is told as PRUNED with its intermediate values instead. A failed one is told as FAIL.
@@ -55,7 +58,7 @@ class OptunaSearcher(LibrarySearcher):
 
     def __init__(
         self,
-        sampler: str = "tpe",
+        sampler: Any = "tpe",
         sampler_options: dict[str, Any] | None = None,
         prune_stopped: bool = False,
         metric: str | list[str] | None = None,
@@ -71,8 +74,19 @@ class OptunaSearcher(LibrarySearcher):
             points_to_evaluate=points_to_evaluate,
             evaluated_rewards=evaluated_rewards,
         )
-        self.sampler_name = check_choice("sampler", sampler, tuple(SAMPLERS))
+        self.sampler: Any = None
+        """The Optuna sampler instance given as ``sampler`` (None when given by name)."""
         self.sampler_options = check_dict("sampler_options", sampler_options)
+        if isinstance(sampler, str):
+            self.sampler_name = check_choice("sampler", sampler, tuple(SAMPLERS))
+        else:
+            self.sampler, self.sampler_name = _check_sampler(sampler), type(sampler).__name__
+            if self.sampler_options or seed is not None:
+                given = "sampler_options" if self.sampler_options else "seed"
+                raise ValueError(
+                    f"{given} is for a sampler given by name ({', '.join(SAMPLERS)}); a sampler instance"
+                    f" ({self.sampler_name}) is used as it is: give its options, the seed included, to it"
+                )
         if "seed" in self.sampler_options:
             raise ValueError("give the seed as the searcher's option seed, not in sampler_options")
         self.prune_stopped = check_bool("prune_stopped", prune_stopped)
@@ -89,6 +103,19 @@ class OptunaSearcher(LibrarySearcher):
     def _start(self) -> None:
         import optuna
 
+        self._furthest = 0
+        directions: list[Literal["minimize", "maximize"]] = [
+            "minimize" if mode == "min" else "maximize" for mode in self.modes
+        ]
+        sampler = self._new_sampler() if self.sampler is None else copy.deepcopy(self.sampler)  # the same each setup
+        with _quiet():
+            self.study = optuna.create_study(
+                storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=directions
+            )
+
+    def _new_sampler(self) -> Any:
+        import optuna
+
         name = self.sampler_name
         module, package = _NEEDS.get(name, (None, None))
         if module and importlib.util.find_spec(module) is None:
@@ -100,19 +127,11 @@ class OptunaSearcher(LibrarySearcher):
             )
         options = {**DEFAULT_SAMPLER_OPTIONS.get(name, {}), **self.sampler_options}
         try:
-            sampler = getattr(optuna.samplers, SAMPLERS[name])(seed=self.seed, **options)
+            return getattr(optuna.samplers, SAMPLERS[name])(seed=self.seed, **options)
         except TypeError as exc:
             raise ConfigError(
                 f"searcher 'optuna': sampler_options {self.sampler_options!r} for '{name}': {exc}"
             ) from exc
-        self._furthest = 0
-        directions: list[Literal["minimize", "maximize"]] = [
-            "minimize" if mode == "min" else "maximize" for mode in self.modes
-        ]
-        with _quiet():
-            self.study = optuna.create_study(
-                storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=directions
-            )
 
     def _tell_evaluated(self, points: list[Values], rewards: list[list[float]]) -> None:
         import optuna
@@ -160,6 +179,17 @@ class OptunaSearcher(LibrarySearcher):
     def _set_state(self, state: Any, pending: dict[str, Any]) -> None:
         self.study, self._furthest = state["study"], state["furthest"]
         self._pending = pending
+
+
+def _check_sampler(sampler: Any) -> Any:
+    """``sampler`` unchanged when it is an ``optuna.samplers.BaseSampler``, else a ValueError."""
+    import optuna
+
+    if not isinstance(sampler, optuna.samplers.BaseSampler):
+        raise ValueError(
+            f"sampler must be one of {', '.join(SAMPLERS)} or an optuna.samplers.BaseSampler instance, got {sampler!r}"
+        )
+    return sampler
 
 
 @contextlib.contextmanager

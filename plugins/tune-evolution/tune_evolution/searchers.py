@@ -2,7 +2,9 @@
 
 Both keep a population of evaluated configs and are asynchronous: every ``suggest`` breeds a child from
 the population as it is now, whatever is still running, and a finished trial joins the population when
-it completes. The first ``population_size`` configs are ``points_to_evaluate`` then random ones.
+it completes. The first ``population_size`` configs are ``points_to_evaluate`` then random ones. With
+``evaluated_rewards`` the points were evaluated already: they join the population at setup instead of
+running, and take the place of as many initial random configs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tunecore.options import (
     check_objective,
     check_points,
     check_seed,
+    is_finite_number,
 )
 from tunecore.protocols import Searcher
 from tunecore.space import Parameter, get_path, point_values, points_within, sample_config
@@ -67,10 +70,27 @@ class PopulationSearcher(Searcher):
         metric: str | None,
         mode: str | None,
         seed: int | None,
+        evaluated_rewards: list[Any] | None = None,
     ) -> None:
         self.population_size = check_int("population_size", population_size, minimum=2)
         self.mutation_scale = check_number("mutation_scale", mutation_scale)
         self.points_to_evaluate = check_points(points_to_evaluate)
+        if evaluated_rewards is not None:
+            if points_to_evaluate is None:
+                raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
+            if not isinstance(evaluated_rewards, list | tuple):
+                raise ValueError(
+                    "evaluated_rewards must be a list, one reward per point of points_to_evaluate;"
+                    f" got {evaluated_rewards!r}"
+                )
+            if len(evaluated_rewards) != len(self.points_to_evaluate):
+                raise ValueError(
+                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(self.points_to_evaluate)}"
+                    " points_to_evaluate: give one reward per point"
+                )
+        self.evaluated_rewards = None if evaluated_rewards is None else list(evaluated_rewards)
+        """The metric value of each of ``points_to_evaluate``, already evaluated (None: run the points)."""
+        self._warm = 0
         self._points: list[dict[str, Any]] = []
         self._options = (check_metric(metric, hint=_MULTI_OBJECTIVE), check_mode(mode), check_seed(seed))
         self.population: list[Member] = []
@@ -100,13 +120,32 @@ class PopulationSearcher(Searcher):
         self._space = space
         self._genes = operators.genes_of(space, self.name)
         self._rng = np.random.default_rng(own_seed if own_seed is not None else seed)
+        self.population, self._pending, self._proposed, self._warm = [], {}, 0, 0
         points = [  # fail at setup, not in the middle of the run
             point_values(space, point, f"points_to_evaluate[{index}]")
             for index, point in enumerate(self.points_to_evaluate)
         ]
-        self._points = points_within(points, num_samples)
+        self._points = points_within(points, num_samples) if self.evaluated_rewards is None else points
         for point in self._points:
             sample_config(space, np.random.default_rng(0), point)
+        if self.evaluated_rewards is not None:
+            self._warm_start(self._points, self.evaluated_rewards, metric)
+
+    def _warm_start(self, points: list[dict[str, Any]], rewards: list[Any], metric: str) -> None:
+        """The evaluated points join the population (in order, as if they had just completed), not to be run."""
+        assert self._rng is not None
+        for index, (point, reward) in enumerate(zip(points, rewards, strict=True)):
+            missing = [gene.name for gene in self._genes if gene.name not in point]
+            if missing:
+                raise ValueError(
+                    f"points_to_evaluate[{index}] misses {missing}: a point with an evaluated reward needs every"
+                    " parameter"
+                )
+            if not is_finite_number(reward):
+                raise ValueError(f"evaluated_rewards[{index}] must be a finite number (the metric), got {reward!r}")
+            genome = {gene.name: copy.deepcopy(point[gene.name]) for gene in self._genes}
+            self.admit(Member(f"evaluated_rewards[{index}]", genome, self.score({metric: reward})), self._rng)
+        self._points, self._warm = [], len(points)
 
     def suggest(self, trial_id: str) -> dict[str, Any]:
         """The next point to evaluate, a random config while the population fills, else a child."""
@@ -114,7 +153,7 @@ class PopulationSearcher(Searcher):
             raise RuntimeError(f"{self.name}: call setup() before suggest()")
         if self._proposed < len(self._points):
             config = sample_config(self._space, self._rng, self._points[self._proposed])
-        elif self._proposed < self.population_size or not self.population:
+        elif self._proposed + self._warm < self.population_size or not self.population:
             config = sample_config(self._space, self._rng)
         else:
             config = sample_config(self._space, self._rng, self.breed(self._rng))
@@ -195,8 +234,9 @@ class EvolutionSearcher(PopulationSearcher):
         metric: str | None = None,
         mode: str | None = None,
         seed: int | None = None,
+        evaluated_rewards: list[Any] | None = None,
     ) -> None:
-        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
+        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed, evaluated_rewards)
         self.tournament_size = check_int("tournament_size", tournament_size, minimum=1)
         self.crossover_rate = check_fraction("crossover_rate", crossover_rate)
         self.mutation_rate = check_fraction("mutation_rate", mutation_rate)
@@ -245,8 +285,9 @@ class RegularizedEvolutionSearcher(PopulationSearcher):
         metric: str | None = None,
         mode: str | None = None,
         seed: int | None = None,
+        evaluated_rewards: list[Any] | None = None,
     ) -> None:
-        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed)
+        super().__init__(population_size, mutation_scale, points_to_evaluate, metric, mode, seed, evaluated_rewards)
         self.sample_size = check_int("sample_size", sample_size, minimum=1)
 
     def breed(self, rng: np.random.Generator) -> Genome:
