@@ -117,9 +117,19 @@ class TuneConfig:
     """At most this many trials run at once (None = as many as the executor can)."""
     time_budget_s: float | None = attrs.field(default=None, validator=_optional_positive_number("TuneConfig"))
     """Stop launching and stop running trials after this many seconds."""
+    search_alg: Any = None
+    """Ray Tune's name for ``searcher`` (so that ``TuneConfig(search_alg=OptunaSearch(...))`` runs as is):
+    give one of the two. It is moved into ``searcher`` (and reads None afterwards)."""
 
     def __attrs_post_init__(self) -> None:
         self._check_metric_and_mode()
+        if self.search_alg is not None:
+            if not (isinstance(self.searcher, str) and self.searcher == "random") or self.searcher_options:
+                raise ConfigError(
+                    "TuneConfig got both searcher and search_alg (Ray Tune's name for it): give one of the two"
+                )
+            object.__setattr__(self, "searcher", self.search_alg)
+            object.__setattr__(self, "search_alg", None)
         if not (_is_int(self.num_samples) and (self.num_samples >= 1 or self.num_samples == -1)):
             raise _fail("TuneConfig", "num_samples", "a positive integer, or -1 for 'until stopped'", self.num_samples)
         try:  # the one seed rule of every component (what numpy, Optuna and scikit-learn accept)

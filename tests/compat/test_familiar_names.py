@@ -359,3 +359,18 @@ def test_random_search_by_name_refuses_evaluated_rewards(tmp_path):
     options = {"points_to_evaluate": [POINT], "evaluated_rewards": [0.0]}
     with pytest.raises(ValueError, match="no model to warm-start"):
         fit(tmp_path, quadratic, SPACE, searcher="random", searcher_options=options)
+
+
+def test_tune_config_takes_search_alg_as_ray_names_it(tmp_path):
+    searcher = tunecore.ConcurrencyLimiter(RandomSearcher(), max_concurrent=1)
+    config = tunecore.TuneConfig(metric="loss", mode="min", search_alg=searcher, num_samples=2, executor="inline")
+    assert config.searcher.instance is searcher and config.search_alg is None
+    grid = tunecore.Tuner(
+        lambda c: tunecore.report({"loss": c["x"]}),
+        param_space={"x": tunecore.uniform(0, 1)},
+        tune_config=config,
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), name="exp", loggers=[], verbose=0),
+    ).fit()
+    assert len(grid) == 2 and grid.num_errors == 0
+    with pytest.raises(tunecore.ConfigError, match="both searcher and search_alg"):
+        tunecore.TuneConfig(searcher="random", searcher_options={"seed": 1}, search_alg=searcher)
