@@ -53,6 +53,8 @@ class Result:
     recovered through a retry; every attempt is in its ``error.txt``)."""
     best_checkpoints: list[tuple[Checkpoint, dict[str, Any]]] = attrs.field(factory=list, repr=False)
     """Every checkpoint still on disk with the result it came with, oldest first."""
+    num_failures: int = 0
+    """How many times the trial failed (each retry follows one; Ray Tune's ``Trial.num_failures``)."""
 
     def get_best_checkpoint(self, metric: str, mode: str) -> Checkpoint | None:
         """The kept checkpoint whose result is best by ``metric`` (``mode`` "min" or "max"), or None."""
@@ -263,6 +265,7 @@ def _replay(records: list[dict[str, Any]], experiment_path: str) -> list[Result]
                 checkpoint=checkpoints[-1][0] if checkpoints else None,
                 error=trial.error,
                 best_checkpoints=checkpoints,
+                num_failures=trial.num_failures,
             )
         )
     return results

@@ -313,6 +313,7 @@ def test_retries_from_failures(tmp_path):
 
     grid = run(fails_twice, tmp_path, param_space={}, failure_config=tunecore.FailureConfig(max_failures=2))
     assert grid.num_terminated == 1 and grid[0].metrics["loss"] == 0.0
+    assert grid[0].num_failures == 2 and grid[0].error is None  # recovered: its failures are counted, not shown
 
 
 def test_returned_dict_is_the_final_result(tmp_path):
