@@ -65,6 +65,8 @@ class Snapshots:
         self._next = 0.0
         self.due = False
         """True when a snapshot was asked for but postponed."""
+        self._suspect = False
+        """The last snapshot took long by the clock: the next one is timed in CPU time too (see :meth:`take`)."""
 
     def run_started(self, elapsed_s: float = 0.0) -> None:
         """The run (re)starts now, ``elapsed_s`` seconds into the experiment (what earlier sessions ran)."""
@@ -87,13 +89,23 @@ class Snapshots:
             self.due = True
             return
         self.due = False
+        suspect = self._suspect
+        cpu = time.thread_time() if suspect else 0.0
         storage = self._storage
         storage.flush()
         state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
         state.update(self._components.save())
         storage.write_snapshot(dumps_state(state))
         cost = time.monotonic() - now
-        self._next = now + cost / SNAPSHOT_TIME_SHARE if cost > CHEAP_SNAPSHOT_S else 0.0
+        # A snapshot slow by the clock may only have waited for the CPU (a busy machine): it is spaced out only
+        # once the next one is slow in this thread's CPU time too, so that how often snapshots are taken (and
+        # so what a resume replays) does not depend on the machine's load. thread_time() costs ~0.5 us: only
+        # then is it read.
+        self._suspect = cost > CHEAP_SNAPSHOT_S
+        if suspect and self._suspect:
+            cost = time.thread_time() - cpu
+        expensive = suspect and cost > CHEAP_SNAPSHOT_S
+        self._next = now + cost / SNAPSHOT_TIME_SHARE if expensive else 0.0
 
     def take_if_due(self, now: float) -> None:
         """Take a postponed snapshot once its time has come."""

@@ -1,4 +1,5 @@
-"""The components' state is pickled fast when it is plain data, and by value when another process needs it."""
+"""The components' state is pickled fast when it is plain data, and by value when another process needs it;
+expensive snapshots are spaced out, by CPU time, not by the clock."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import time
 
 import cloudpickle
 
-from tunecore.snapshots import dumps_state
+from tunecore.snapshots import Components, Snapshots, dumps_state
+from tunecore.storage import ExperimentStorage
 
 
 def test_plain_state_is_pickled_by_the_standard_pickle():
@@ -47,3 +50,52 @@ def test_what_only_cloudpickle_carries_goes_by_cloudpickle_and_loads_in_another_
 
 def test_a_lambda_in_the_state_goes_by_cloudpickle():
     assert cloudpickle.loads(dumps_state({"f": lambda: 2}))["f"]() == 2
+
+
+class _Costly:
+    """A component whose save() takes ``seconds``: of CPU (``busy``) or only of the clock (sleeping)."""
+
+    def __init__(self, seconds: float, busy: bool) -> None:
+        self.seconds, self.busy, self.saves = seconds, busy, 0
+
+    def save(self) -> dict:
+        self.saves += 1
+        end = time.monotonic() + self.seconds
+        if self.busy:
+            while time.monotonic() < end:
+                pass
+        else:
+            time.sleep(self.seconds)
+        return {"saves": self.saves}
+
+
+def _snapshots(tmp_path, component):
+    storage = ExperimentStorage(str(tmp_path / "exp"))
+    return storage, Snapshots(storage, Components(component, component, []))
+
+
+def test_snapshots_of_a_component_expensive_in_cpu_time_are_spaced_out(tmp_path):
+    component = _Costly(0.02, busy=True)  # CPU time >> 1 ms even on a busy machine
+    storage, snapshots = _snapshots(tmp_path, component)
+    try:
+        for _ in range(6):
+            snapshots.take()
+        # the first is slow by the clock, the second confirms it in CPU time: then they wait (~5% of the run)
+        assert component.saves == 2 * 2 and snapshots.due  # (searcher and scheduler: two saves a snapshot)
+        snapshots.take(force=True)
+        assert component.saves == 3 * 2 and not snapshots.due
+    finally:
+        storage.close()
+
+
+def test_snapshots_slow_only_by_the_clock_are_never_spaced_out(tmp_path):
+    """A busy machine (here: a sleep) makes a cheap snapshot look slow; how often snapshots are taken, and so
+    what a resume replays, must not depend on the machine's load."""
+    component = _Costly(0.005, busy=False)
+    storage, snapshots = _snapshots(tmp_path, component)
+    try:
+        for _ in range(6):
+            snapshots.take()
+        assert component.saves == 6 * 2 and not snapshots.due
+    finally:
+        storage.close()
