@@ -34,7 +34,11 @@ from tunecore.storage import (
     read_journal,
 )
 
-STATUSES = ("TERMINATED", "ERROR", "RUNNING", "PAUSED", "PENDING")
+INTERRUPTED = "INTERRUPTED"
+"""How the views show a trial that the journal says is RUNNING when no process runs the experiment: its run
+ended while the trial ran (the process was killed, or stopped before it could write the trial's end);
+``tunecore resume`` continues it."""
+STATUSES = ("TERMINATED", "ERROR", "RUNNING", "PAUSED", INTERRUPTED, "PENDING")
 """Trial statuses in the order the views count them."""
 AUTO_FIELDS = ("training_iteration", "time_this_iter_s", "time_total_s", "timestamp", "trial_id", "done")
 """The fields :func:`tunecore.report` adds to every result."""
@@ -131,7 +135,7 @@ def summarize(path: str | os.PathLike[str]) -> ExperimentSummary:
         path,
         state,
         detail,
-        count_statuses(grid),
+        count_statuses(grid, running=holder is not None),
         grid.metric,
         grid.mode,
         best_value,
@@ -157,21 +161,37 @@ def _mtime(file: str) -> float | None:
         return None
 
 
-def count_statuses(grid: ResultGrid) -> dict[str, int]:
-    """How many trials have each status, in :data:`STATUSES` order (statuses no trial has are left out)."""
+def count_statuses(grid: ResultGrid, running: bool | None = None) -> dict[str, int]:
+    """How many trials have each status (:func:`shown_status`; ``running``: whether a process runs the
+    experiment, found from its lock file by default), in :data:`STATUSES` order (statuses no trial has are left
+    out)."""
+    running = is_running(grid.experiment_path) if running is None else running
     counts: dict[str, int] = {}
     for result in grid:
-        counts[result.status] = counts.get(result.status, 0) + 1
+        status = shown_status(result.status, running)
+        counts[status] = counts.get(status, 0) + 1
     order = [s for s in STATUSES if s in counts] + sorted(set(counts) - set(STATUSES))
     return {status: counts[status] for status in order}
+
+
+def shown_status(status: str, running: bool) -> str:
+    """A trial's status as the views show it: RUNNING only while a process runs its experiment (``running``),
+    else :data:`INTERRUPTED`; any other status as it is."""
+    return INTERRUPTED if status == "RUNNING" and not running else status
+
+
+def is_running(path: str) -> bool:
+    """Whether a process runs the experiment at ``path`` now (:func:`running_holder`)."""
+    return running_holder(path) is not None
 
 
 def running_holder(path: str) -> LockHolder | None:
     """Who runs the experiment now, or None: its lock file names a process that is alive.
 
     Reads the lock file only (it never takes the lock, which could refuse a starting run). The lock file is
-    removed when the lock is released; one left by a killed process names a dead process. A holder on another
-    host cannot be checked from here: it counts as running.
+    removed when the lock is released; one left by a killed process names a dead process (or a zombie, one
+    that its parent has not waited for yet: it holds no lock either). A holder on another host cannot be
+    checked from here: it counts as running.
     """
     try:
         with open(os.path.join(path, LOCK_FILE), "rb") as file:
@@ -186,7 +206,17 @@ def running_holder(path: str) -> LockHolder | None:
         return None
     except PermissionError:  # alive, another user's
         pass
-    return holder
+    return None if _is_zombie(holder.pid) else holder
+
+
+def _is_zombie(pid: int) -> bool:
+    """True when ``/proc`` says the process has exited and waits to be reaped (False without ``/proc``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[-1].split()  # after "pid (name)": the name may hold anything
+    except OSError:
+        return False
+    return bool(fields) and fields[0] == "Z"
 
 
 def experiment_state(path: str, grid: ResultGrid, holder: LockHolder | None = None) -> tuple[str, str | None]:
@@ -330,7 +360,7 @@ def trial_table(
         if mode is None and sort not in own:  # a metric with a mode is known even when no trial reported it
             sort = resolve_column(grid, sort, available)
         mode = mode or own.get(sort)
-    results = list(grid)
+    results = _as_shown(grid)
     if sort is not None:
         results = _sorted(results, sort, mode, reverse)
     elif reverse:
@@ -339,6 +369,17 @@ def trial_table(
         results = results[:top]
     all_columns = ["trial_id", "status", *(n for n in names if n not in ("trial_id", "status"))]
     return TrialTable(all_columns, [{c: column_value(r, c) for c in all_columns} for r in results])
+
+
+def _as_shown(grid: ResultGrid) -> list[Result]:
+    """The trials with their statuses as the views show them (:func:`shown_status`)."""
+    running = is_running(grid.experiment_path)
+    return [
+        result
+        if (status := shown_status(result.status, running)) == result.status
+        else attrs.evolve(result, status=status)
+        for result in grid
+    ]
 
 
 def _sorted(results: list[Result], column: str, mode: str | None, reverse: bool) -> list[Result]:
@@ -439,7 +480,7 @@ def trial_view(experiment_path: str, trial_id: str) -> TrialView:
     return TrialView(
         experiment_path,
         trial_id,
-        record.status,
+        shown_status(record.status, is_running(experiment_path)),
         record.config,
         path,
         record.num_failures,
@@ -488,10 +529,11 @@ class BestSoFar:
 
 def best_so_far(grid: ResultGrid, metric: str | None = None, mode: str | None = None) -> list[BestSoFar]:
     """The best-so-far series of an experiment: one point per trial, in the order the trials ended (by their
-    last result's ``timestamp``, as :func:`tunecore.plot.data.history`; trials that reported nothing come last,
+    last result's ``timestamp``; results without one after those, then the trials that reported nothing, each
     in creation order), each the best so far by :mod:`tunecore.best`'s rule (each trial's last result). The
     last point has :meth:`~tunecore.ResultGrid.get_best_result`'s value. ``metric``/``mode`` default to the
-    experiment's; TuneError when it has no single metric and mode."""
+    experiment's; TuneError when it has no single metric and mode. :func:`tunecore.plot.data.history` and
+    ``compare`` draw this series."""
     metric, mode = _single_objective(grid, metric, mode)
     points: list[BestSoFar] = []
     best: tuple[str, float] | None = None
@@ -502,11 +544,13 @@ def best_so_far(grid: ResultGrid, metric: str | None = None, mode: str | None = 
     return points
 
 
-def _ended_at(result: Result) -> float:
-    """When the trial reported its last result (``inf`` when it reported none)."""
-    last = result.metrics_history[-1] if result.metrics_history else {}
-    value = finite_float(last.get("timestamp"))
-    return math.inf if value is None else value
+def _ended_at(result: Result) -> tuple[bool, float]:
+    """The sort key of the order trials ended: reported nothing, when it reported its last result (``inf``
+    when that has no time)."""
+    if not result.metrics_history:
+        return True, math.inf
+    value = finite_float(result.metrics_history[-1].get("timestamp"))
+    return False, math.inf if value is None else value
 
 
 def _single_objective(grid: ResultGrid, metric: str | None, mode: str | None) -> tuple[str, str]:

@@ -6,13 +6,18 @@ import csv
 import io
 import json
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import tunecore
 import tunecore.cli
+from tests.conftest import user_environment
 from tests.core.test_cli import run_cli
 from tunecore import views
 from tunecore.lock import ExperimentLock
@@ -142,7 +147,103 @@ def test_ls_shows_unfinished_trials_as_interrupted(storage, tmp_path):
         journal.write(json.dumps({"event": "status", "trial_id": "t00005", "status": "RUNNING"}) + "\n")
     summary = views.summarize(path)
     assert summary.state == "interrupted" and "1 trial(s) unfinished" in (summary.detail or "")
-    assert summary.trials == {"TERMINATED": 3, "ERROR": 1, "RUNNING": 1}
+    assert summary.trials == {"TERMINATED": 3, "ERROR": 1, "INTERRUPTED": 1}  # nothing runs it: not RUNNING
+
+
+KILLED_CHILD = """
+import pathlib, sys, time
+import tunecore
+
+
+def train(config):
+    for i in range(1, 5):
+        tunecore.report({"loss": config["x"] / i})
+        if config["x"] == 2.0:  # slow: the journal is flushed (every second) while it runs
+            time.sleep(0.6)
+    if config["x"] == 2.0:
+        pathlib.Path(sys.argv[2]).write_text("killed here")
+        time.sleep(600)
+
+
+tunecore.Tuner(
+    train,
+    param_space={"x": tunecore.grid_search([1.0, 2.0, 3.0])},
+    tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline", seed=0),
+    run_config=tunecore.RunConfig(name="killed", storage_path=sys.argv[1], verbose=0, loggers=[]),
+).fit()
+"""
+
+
+def _process_state(pid: int) -> str | None:
+    """The state letter /proc gives the process (``Z``: a zombie), None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str | None]:
+    """An experiment whose process was SIGKILLed while t00002 ran (t00001 done, t00003 never created), and
+    what ``tunecore ls`` said of it while the killed process was a zombie (not yet waited for)."""
+    root = tmp_path_factory.mktemp("killed")
+    marker = root / "marker"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_CHILD, str(root), str(marker)], env=user_environment())
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None and time.monotonic() < deadline, "the child ended or hung before the kill"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        while _process_state(child.pid) not in ("Z", None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        as_zombie = views.summarize(root / "killed").state if _process_state(child.pid) == "Z" else None
+    finally:
+        child.kill()
+        child.wait()
+    return root, as_zombie
+
+
+def test_a_killed_run_is_not_running_and_its_running_trial_shows_as_interrupted(killed, capsys):
+    root, as_zombie = killed
+    path = root / "killed"
+    journal = [json.loads(line) for line in (path / "journal.jsonl").read_text().splitlines()]
+    assert {"event": "status", "trial_id": "t00002", "status": "RUNNING"} in journal  # what the journal says
+    assert (path / "lock").exists() and json.loads((path / "state.json").read_text())["ended"] is False
+    summary = views.summarize(path)
+    assert summary.state == "failed" and "killed" in (summary.detail or "")
+    assert summary.trials == {"TERMINATED": 1, "INTERRUPTED": 1}
+    status, out, _ = cli(capsys, "ls", str(root))
+    assert status == 0 and out.splitlines()[1].split()[:5] == ["killed", "failed", "2", "(1", "terminated,"]
+    assert "2 (1 terminated, 1 interrupted)" in out and "running" not in out
+    status, out, _ = cli(capsys, "show", str(path))
+    assert status == 0 and [row[:3] for row in table_rows(out)] == [
+        ["t00001", "TERMINATED", "4"],
+        ["t00002", "INTERRUPTED", "3"],
+    ]
+    status, out, _ = cli(capsys, "show", str(path / "t00002"))
+    assert status == 0 and out.splitlines()[1] == "status: INTERRUPTED"
+    if as_zombie is not None:  # /proc: a killed process not yet waited for (a zombie) holds no lock either
+        assert as_zombie == "failed"
+
+
+def test_a_trial_of_a_running_experiment_is_running(storage, tmp_path):
+    path = copy(storage, "done", tmp_path)
+    with open(path / "journal.jsonl", "a") as journal:
+        journal.write(json.dumps({"event": "trial", "trial_id": "t00005", "config": {"x": 1}, "path": "t00005"}) + "\n")
+        journal.write(json.dumps({"event": "status", "trial_id": "t00005", "status": "RUNNING"}) + "\n")
+    lock = ExperimentLock.acquire(str(path), "resume")  # this process runs it
+    try:
+        assert views.summarize(path).trials == {"TERMINATED": 3, "ERROR": 1, "RUNNING": 1}
+        grid = tunecore.ResultGrid.from_path(path)
+        assert views.trial_table(grid).rows[-1]["status"] == "RUNNING"
+        assert views.trial_view(str(path), "t00005").status == "RUNNING"
+    finally:
+        lock.release()
+    grid = tunecore.ResultGrid.from_path(path)
+    statuses = {row["trial_id"]: row["status"] for row in views.trial_table(grid, sort="status").rows}
+    assert statuses["t00005"] == "INTERRUPTED" and views.trial_view(str(path), "t00005").status == "INTERRUPTED"
 
 
 def test_ls_lists_damaged_experiments_without_failing_the_listing(storage, tmp_path, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import re
@@ -18,9 +19,11 @@ from typing import Any
 import attrs
 import pytest
 
+import tunecore
 from tunecore.builtin import console
 from tunecore.builtin.console import ConsoleLogger, planned_trials
 from tunecore.experiment import ExperimentInfo
+from tunecore.formatting import format_value
 from tunecore.trial import Trial, TrialStatus
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]")
@@ -129,6 +132,56 @@ def test_through_a_pipe_one_line_per_finished_trial_and_a_heartbeat_every_30_s(t
     assert "\x1b" not in stream.getvalue()
 
 
+def loss_is_x(config):
+    tunecore.report({"loss": config["x"]})
+
+
+HEARTBEAT = re.compile(r"^\[[^]]+\] (\d+)/(\d+) done \| ([^|]+?) (?:\| ETA [^|]+ )?(?:\| best loss=(\S+) \((t\d+)\))?$")
+
+
+def test_after_a_resume_the_progress_counts_every_trial_of_the_experiment(tmp_path, capsys):
+    """The resumed run reads the trials of the earlier runs from the journal: done/total and the best count them."""
+    tunecore.Tuner(
+        loss_is_x,
+        param_space={"x": tunecore.uniform(0, 1)},
+        tune_config=tunecore.TuneConfig(metric="loss", mode="min", num_samples=2, seed=0, executor="inline"),
+        run_config=tunecore.RunConfig(
+            storage_path=str(tmp_path), name="exp", verbose=1, loggers=[ConsoleLogger(status_interval_s=0)]
+        ),
+    ).fit()
+    capsys.readouterr()
+    earlier = tunecore.ResultGrid.from_path(tmp_path / "exp").get_best_result()
+    grid = tunecore.Tuner.restore(tmp_path / "exp", num_samples=4).fit()
+    beats = [m.groups() for line in capsys.readouterr().err.splitlines() if (m := HEARTBEAT.match(line))]
+    assert beats[0][:3] == ("2", "4", "1 running, 2 terminated")  # the first heartbeat, as t00003 starts
+    assert beats[0][3:] == (format_value(earlier.metrics["loss"]), earlier.trial_id)
+    best = grid.get_best_result()
+    assert beats[-1][:2] == ("4", "4") and beats[-1][3:] == (format_value(best.metrics["loss"]), best.trial_id)
+
+
+def test_a_resumed_run_counts_the_journal_but_its_eta_comes_from_its_own_rate(tmp_path):
+    records = []
+    for trial_id, loss, status in (("t1", 0.5, "TERMINATED"), ("t2", 0.2, "ERROR"), ("t3", 0.1, "RUNNING")):
+        records += [
+            {"event": "trial", "trial_id": trial_id, "config": {"lr": loss}, "path": trial_id},
+            {"event": "status", "trial_id": trial_id, "status": "RUNNING"},
+            {"event": "result", "trial_id": trial_id, "result": {"loss": loss, "training_iteration": 1}},
+            {"event": "status", "trial_id": trial_id, "status": status},
+        ]
+    (tmp_path / "experiment.json").write_text("{}")
+    (tmp_path / "journal.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    stream = io.StringIO()
+    driver = Driver(ConsoleLogger(stream=stream, status_interval_s=0), experiment(tmp_path, num_samples=5))
+    driver.logger.tunecore_experiment_started(driver.exp)
+    driver.start("t3", lr=0.1)  # t3 was left running by a killed run: it runs again now
+    driver.clock.now += 10
+    driver.report("t3", 0.05)
+    driver.finish("t3")
+    lines = stream.getvalue().splitlines()
+    assert lines[1] == "[0.0s] 2/5 done | 1 running, 1 terminated, 1 error | best loss=0.1 (t3)"
+    assert lines[-1] == "[10.1s] 3/5 done | 0 running, 2 terminated, 1 error | ETA 20.2s | best loss=0.05 (t3)"
+
+
 def test_verbose_0_prints_nothing_and_3_prints_starts_pauses_and_restarts(tmp_path):
     for verbose in (0, 3):
         stream = io.StringIO()
@@ -191,6 +244,32 @@ def test_the_live_view_shows_counts_best_eta_and_the_top_running_trials(tmp_path
     assert out.rstrip().endswith(
         "Finished exp: 12 trials (11 running, 1 terminated) in 6.5s | best loss=0.5 (t05, iter 2) lr=0.05"
     )
+
+
+def narrow_view(width: int) -> list[str]:
+    """The lines of the running trials' table of a live view drawn ``width`` columns wide."""
+    rows = [
+        console.Row("t00012", 123, 0.012345, "lr=0.001234 momentum=0.9 width=128 act=relu dropout=0.25"),
+        console.Row("t00003", 7, 1.5, "lr=0.1 momentum=0.5 width=64 act=tanh dropout=0.1"),
+    ]
+    view = console.Progress("exp", "val_loss", 12.0, 3, 40, {"RUNNING": 2}, None, None, rows, 0)
+    text = console.render_text(view.renderable(), width)
+    assert all(len(line) <= width for line in text.splitlines())
+    return text.splitlines()[1:]
+
+
+@pytest.mark.parametrize("width", [100, 60, 45, 30])
+def test_on_a_narrow_terminal_the_config_shrinks_first_then_goes(width):
+    head, first, second = narrow_view(width)
+    assert head.split()[:3] == ["running", "iter", "val_loss"]
+    assert first.split()[:3] == ["t00012", "123", "0.01235"] and second.split()[:3] == ["t00003", "7", "1.5"]
+    config = first.split("0.01235", 1)[1].strip()
+    if width == 100:
+        assert config == "lr=0.001234 momentum=0.9 width=128 act=relu dropout=0.25" and head.split()[3] == "config"
+    elif width >= 45:  # shrunk: its start, cut with an ellipsis
+        assert config.startswith("lr=0.001") and config.endswith("…")
+    else:  # no room for a useful part of it
+        assert config == "" and len(head.split()) == 3
 
 
 def test_the_live_view_is_redrawn_at_most_twice_a_second(tmp_path):

@@ -118,6 +118,65 @@ def test_without_a_stored_space_parameters_are_inferred_from_the_configs(tmp_pat
     assert list(grid.importance()) == ["k", "a/b"]
 
 
+def brute_force_shares(estimator, d):
+    """Var(marginal in j) / Var(tree) of one fitted tree, from its predictions at the centre of every cell of
+    the grid its thresholds make of the unit box (exact: the tree is constant on each cell); None if constant."""
+    import numpy as np
+
+    tree = estimator.tree_
+    edges = [np.unique(np.r_[0.0, 1.0, np.clip(tree.threshold[tree.feature == j], 0, 1)]) for j in range(d)]
+    centres = np.meshgrid(*[(e[1:] + e[:-1]) / 2 for e in edges], indexing="ij")
+    f = estimator.predict(np.stack([c.ravel() for c in centres], axis=1)).reshape(centres[0].shape)
+    weight = np.ones_like(f)
+    for j, e in enumerate(edges):
+        weight = weight * np.diff(e).reshape([-1 if i == j else 1 for i in range(d)])
+    mean = np.sum(weight * f)
+    variance = np.sum(weight * (f - mean) ** 2)
+    if variance <= 1e-12:
+        return None
+    shares = []
+    for j, e in enumerate(edges):
+        others = tuple(i for i in range(d) if i != j)
+        marginal = np.sum(weight * f, axis=others) / np.diff(e)
+        shares.append(np.sum(np.diff(e) * (marginal - mean) ** 2) / variance)
+    return np.array(shares)
+
+
+def forest(n, d, seed):
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, d))
+    x[:, 0] = (rng.integers(0, 3, n) + 0.5) / 3  # a categorical: repeated values
+    y = 3 * x[:, 0] + np.sin(5 * x[:, 1]) + x[:, 1] * x[:, 2] + 0.1 * rng.normal(size=n)
+    return RandomForestRegressor(n_estimators=8, max_depth=64, random_state=seed).fit(x, y)
+
+
+def test_each_trees_shares_are_the_exact_variances_of_its_marginals():
+    import numpy as np
+
+    from tunecore.importance import forest_shares
+
+    fitted = forest(40, 3, seed=1)
+    expected = [s for e in fitted.estimators_ if (s := brute_force_shares(e, 3)) is not None]
+    got = forest_shares([e.tree_ for e in fitted.estimators_], 3)
+    assert got.shape == (len(expected), 3)
+    np.testing.assert_allclose(got, np.array(expected), rtol=1e-9, atol=1e-12)
+
+
+def test_trees_worked_on_in_smaller_groups_give_the_same_shares(monkeypatch):
+    import numpy as np
+
+    from tunecore import importance
+
+    trees = [e.tree_ for e in forest(200, 4, seed=2).estimators_]
+    together = importance.forest_shares(trees, 4)
+    for limit in (1, 4 * trees[0].node_count + 1):  # one tree at a time, a few at a time
+        monkeypatch.setattr(importance, "CHUNK_VALUES", limit)
+        assert np.array_equal(importance.forest_shares(trees, 4), together)
+
+
 def test_errors_say_what_is_missing(tmp_path):
     grid = ResultGrid([result(0, {"x": 1.0}, 1.0)], str(tmp_path), "y", "min")
     with pytest.raises(TuneError, match="at least 2 trials"):

@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import attrs
 import pytest
 
 import tunecore
@@ -76,6 +77,28 @@ def test_history_leaves_a_gap_for_a_trial_without_a_finite_value(tmp_path):
     )
     d = data.history(grid)
     assert (d.x, d.y, d.best) == ([1, 3], [2.0, 1.0], [2.0, 2.0])
+
+
+def test_history_and_the_best_so_far_of_compare_follow_one_rule(tmp_path):
+    """history's points are views.best_so_far's (the series of compare): the same order, ranks and best, also
+    for a trial that reported nothing (created first, it still comes last) and one whose results have no time."""
+    from tunecore import views
+
+    untimed = [{"y": 0.5, "training_iteration": 1}]
+    trials = [
+        Result("t00001", {"p": 0}, {}, [], "PENDING", ""),  # reported nothing
+        synthetic(2, 0, 3, 2.0),
+        Result("t00003", {"p": 2}, untimed[-1], untimed, "TERMINATED", ""),  # no timestamp: ended last of those
+        synthetic(4, 0, 1, math.inf),
+        synthetic(5, 0, 2, 1.0),
+    ]
+    grid = ResultGrid(trials, str(tmp_path), "y", "min")
+    d = data.history(grid)
+    assert (d.trial_ids, d.x, d.y, d.best) == (["t00005", "t00002", "t00003"], [2, 3, 4], [1.0, 2.0, 0.5], [1, 1, 0.5])
+    series = views.best_so_far(grid)
+    assert [p.trial_id for p in series] == ["t00004", "t00005", "t00002", "t00003", "t00001"]
+    ranks = {p.trial_id: p for p in series}
+    assert [ranks[t].trials for t in d.trial_ids] == d.x and [ranks[t].value for t in d.trial_ids] == d.best
 
 
 def test_curves_show_every_result_of_every_trial_with_how_it_ended(grid):
@@ -185,6 +208,21 @@ def synthetic(i, start, end, value, step=0.5):
         {"y": value, "training_iteration": 2, "timestamp": end, "time_this_iter_s": end - start - step},
     ]
     return Result(f"t{i:05d}", {"p": i}, history[-1], history, "TERMINATED", "")
+
+
+def test_a_trial_left_running_by_a_dead_run_is_drawn_as_interrupted(tmp_path):
+    """No process runs the experiment (no lock): a trial the journal says is RUNNING is INTERRUPTED, as in ls."""
+    from tunecore.lock import ExperimentLock
+
+    running = attrs.evolve(synthetic(1, 1, 2, 3.0), status="RUNNING")
+    grid = ResultGrid([synthetic(0, 0, 1, 2.0), running], str(tmp_path), "y", "min")
+    assert data.curves(grid).statuses == {"TERMINATED": 1, "INTERRUPTED": 1}
+    assert [bar.status for bar in data.timeline(grid).bars] == ["TERMINATED", "INTERRUPTED"]
+    lock = ExperimentLock.acquire(str(tmp_path), "run")
+    try:
+        assert data.curves(grid).statuses == {"TERMINATED": 1, "RUNNING": 1}
+    finally:
+        lock.release()
 
 
 def test_timeline_puts_overlapping_trials_on_other_lanes_and_shows_the_idle_gaps(tmp_path):

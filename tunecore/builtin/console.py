@@ -31,6 +31,8 @@ from tunecore.trial import Trial
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from tunecore.journal import TrialRecord
+
 AUTO_FIELDS = frozenset(("training_iteration", "time_this_iter_s", "time_total_s", "timestamp", "trial_id", "done"))
 """Result fields filled in by tunecore (left out of the console's per-result lines)."""
 
@@ -53,6 +55,20 @@ def _metric_value(result: dict[str, Any] | None, metric: str | None) -> float | 
 def _last_line(error: str | None) -> str:
     lines = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def earlier_trials(path: str) -> list[TrialRecord]:
+    """The trials that the journal of the experiment at ``path`` holds now: at the start of a resumed run, those
+    of the earlier runs (none for a new experiment, or when its records cannot be read)."""
+    from tunecore.journal import replay
+    from tunecore.storage import EXPERIMENT_FILE, read_journal
+
+    if not os.path.isfile(os.path.join(path, EXPERIMENT_FILE)):
+        return []
+    try:
+        return list(replay(read_journal(path)).values())
+    except Exception:  # progress is best effort: an error in a logger would stop the experiment
+        return []
 
 
 def planned_trials(spec: dict[str, Any]) -> int | None:
@@ -131,7 +147,6 @@ class Progress:
     def renderable(self) -> Any:
         """The live view as a ``rich`` renderable (imports rich)."""
         from rich.console import Group
-        from rich.table import Table
         from rich.text import Text
 
         head = Text.assemble(
@@ -142,19 +157,56 @@ class Progress:
         if self.best is not None:
             parts.append(Text(self.best_text(with_config=True), style="green", no_wrap=True, overflow="ellipsis"))
         if self.rows:
-            table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim", expand=False)
-            table.add_column("running", no_wrap=True)
-            table.add_column("iter", justify="right", no_wrap=True)
-            table.add_column(self.metric or "", justify="right", no_wrap=True)
-            table.add_column("config", no_wrap=True, overflow="ellipsis", max_width=80)
-            for row in self.rows:
-                value = format_value(row.value) if row.value is not None else ""
-                iteration = format_value(row.iteration) if row.iteration is not None else ""
-                table.add_row(row.trial_id, iteration, value, row.config)
-            parts.append(table)
+            parts.append(RunningTable(self.metric, self.rows))
         if self.more:
             parts.append(Text(f"+{self.more} more running", style="dim"))
         return Group(*parts)
+
+
+MIN_CONFIG_WIDTH = 12
+"""The live view leaves out the running trials' config column when it would be narrower than this."""
+_PADDING = 2
+"""Spaces around each column of the running trials' table (one on each side)."""
+
+
+@attrs.frozen
+class RunningTable:
+    """The running trials of the live view as a table fitted to the terminal's width (a rich renderable).
+
+    The trial id, iteration and metric columns always keep the width of their text; the config column gets
+    what is left (cut with an ellipsis), or is left out when that is under :data:`MIN_CONFIG_WIDTH`.
+    """
+
+    metric: str | None
+    rows: list[Row]
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        table, width = self.table(options.max_width)
+        yield from console.render(table, options.update(width=max(width, options.max_width)))
+
+    def table(self, width: int) -> tuple[Any, int]:
+        """The table for ``width`` columns, and the width it needs (more than ``width`` when even the trial
+        id, iteration and metric do not fit: the terminal cuts the lines, rich does not squeeze them)."""
+        from rich.table import Table
+
+        heads = ("running", "iter", self.metric or "")
+        cells = [(row.trial_id, _cell(row.iteration), _cell(row.value), row.config) for row in self.rows]
+        widths = [max(len(head), *(len(cell[i]) for cell in cells)) for i, head in enumerate(heads)]
+        needed = sum(widths) + _PADDING * len(widths)
+        room = width - needed - _PADDING
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="dim", expand=False)
+        for i, (head, column_width) in enumerate(zip(heads, widths, strict=True)):
+            table.add_column(head, justify="left" if i == 0 else "right", no_wrap=True, width=column_width)
+        with_config = room >= MIN_CONFIG_WIDTH
+        if with_config:
+            table.add_column("config", no_wrap=True, overflow="ellipsis", max_width=room)
+        for cell in cells:
+            table.add_row(*(cell if with_config else cell[:3]))
+        return table, needed
+
+
+def _cell(value: Any) -> str:
+    return format_value(value) if value is not None else ""
 
 
 def render_text(renderable: Any, width: int = 100) -> str:
@@ -236,6 +288,8 @@ class ConsoleLogger(Logger):
         self._latest: dict[str, _Earned] = {}
         """Each trial's latest result with the config that earned it (a restart changes the trial's config)."""
         self._results = 0
+        self._done_before = 0
+        """Trials that had ended before this run (a resume): the rate of the ETA counts this run's only."""
         self._best_so_far: tuple[int, tuple[str, float, str] | None] = (0, None)
         """The best trial (id, value, config) and the number of results seen when it was found."""
         self._running: dict[str, str] = {}
@@ -263,12 +317,13 @@ class ConsoleLogger(Logger):
     # events
 
     def tunecore_experiment_started(self, experiment: ExperimentInfo) -> None:
-        """Start the clock; print where results go."""
+        """Start the clock; count the trials of earlier runs (a resume); print where results go."""
         with self._lock:
             self._stop_view()
             self._fresh_state()
             if not self._enabled(experiment):
                 return
+            self._adopt(earlier_trials(experiment.path))
             goal = f" ({experiment.mode} {experiment.metric})" if experiment.metric else ""
             self._print(f"Experiment {experiment.name}{goal}: results in {experiment.path}")
             if self._mode != "lines":
@@ -428,6 +483,17 @@ class ConsoleLogger(Logger):
             )
             thread.start()
 
+    def _adopt(self, records: list[TrialRecord]) -> None:
+        """Count the trials of earlier runs: their statuses (an unfinished one is pending until it starts
+        again) and their latest results, for the counts and the best so far."""
+        for record in records:
+            ended = record.status in ("TERMINATED", "ERROR", "PAUSED")
+            self._set_state(record.trial_id, record.status if ended else "PENDING")
+            if record.last_result is not None:
+                self._latest[record.trial_id] = (record.last_result, record.config)
+        self._results = len(self._latest)
+        self._done_before = self._counts["TERMINATED"] + self._counts["ERROR"]
+
     def _set_state(self, trial_id: str, state: str) -> None:
         old = self._state.get(trial_id)
         if old is not None:
@@ -445,8 +511,8 @@ class ConsoleLogger(Logger):
         budget = real_number((experiment.spec or {}).get("time_budget_s"))
         if budget is not None and math.isfinite(budget):
             estimates.append(max(budget - elapsed, 0.0))
-        if self._total is not None and done:
-            estimates.append(elapsed / done * max(self._total - done, 0))
+        if self._total is not None and done > self._done_before:
+            estimates.append(elapsed / (done - self._done_before) * max(self._total - done, 0))
         if self._best_so_far[0] != self._results:  # found anew only after new results
             best = self._best(experiment, sorted(self._latest.items()))
             shown = None

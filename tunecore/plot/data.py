@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tunecore.best import is_better, observation
+from tunecore.best import observation
 from tunecore.errors import TuneError
 from tunecore.formatting import format_value, result_field
 from tunecore.options import finite_float
@@ -227,25 +227,27 @@ def history(grid: ResultGrid, metric: str | None = None, mode: str | None = None
         raise TuneError(
             f"pass mode='min' or 'max' (--mode on the command line): the best-so-far of {metric!r} needs it"
         )
-    ended = sorted((r for r in grid if r.metrics_history), key=lambda r: _timestamp(r.metrics_history[-1]))
+    from tunecore import views
+
+    trials = {result.trial_id: result for result in grid}
     x, y, best, ids = [], [], [], []
-    so_far: float | None = None
-    for rank, result in enumerate(ended, 1):
-        value = trial_score(result, metric, mode)
-        if value is None:
+    for point in views.best_so_far(grid, metric, mode):  # the one best-so-far rule, also compare's
+        value = trial_score(trials[point.trial_id], metric, mode)
+        if value is None or point.value is None:
             continue
-        so_far = value if is_better(value, so_far, mode) else so_far
-        assert so_far is not None
-        x.append(rank)
+        x.append(point.trials)
         y.append(value)
-        best.append(so_far)
-        ids.append(result.trial_id)
+        best.append(float(point.value))
+        ids.append(point.trial_id)
     return HistoryData(metric, mode, x, y, best, ids, ylabel=metric)
 
 
 def curves(grid: ResultGrid, metric: str | None = None) -> CurvesData:
     """Every trial's finite values of ``metric`` against ``training_iteration``, with how the trial ended."""
+    from tunecore import views
+
     metric, _ = resolve_metric(grid, metric, None)
+    running = views.is_running(grid.experiment_path)
     lines = []
     for result in grid:
         points = [
@@ -254,7 +256,8 @@ def curves(grid: ResultGrid, metric: str | None = None) -> CurvesData:
             if (value := finite_float(result_field(r, metric))) is not None
         ]
         if points:
-            lines.append(Curve(result.trial_id, result.status, [p[0] for p in points], [p[1] for p in points]))
+            status = views.shown_status(result.status, running)
+            lines.append(Curve(result.trial_id, status, [p[0] for p in points], [p[1] for p in points]))
     statuses: dict[str, int] = {}
     for line in lines:
         statuses[line.status] = statuses.get(line.status, 0) + 1
@@ -339,6 +342,9 @@ def timeline(grid: ResultGrid) -> TimelineData:
     executors do not record which worker ran a trial, so each trial takes the lowest lane free at its start:
     as many lanes as trials ever ran at once.
     """
+    from tunecore import views
+
+    running = views.is_running(grid.experiment_path)
     spans = []
     for result in grid:
         if not result.metrics_history:
@@ -347,7 +353,8 @@ def timeline(grid: ResultGrid) -> TimelineData:
         start = _timestamp(first) - (finite_float(first.get("time_this_iter_s")) or 0.0)
         if not math.isfinite(start + _timestamp(last)):
             continue  # no timestamps: not a result the core recorded
-        spans.append(Span(result.trial_id, start, max(start, _timestamp(last)), result.status))
+        status = views.shown_status(result.status, running)
+        spans.append(Span(result.trial_id, start, max(start, _timestamp(last)), status))
     t0 = min((s.start for s in spans), default=0.0)
     lanes = assign_lanes(spans)
     bars = [TimelineBar(s.key, lane, s.start - t0, s.end - t0, s.status) for s, lane in zip(spans, lanes, strict=True)]

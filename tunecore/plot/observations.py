@@ -71,6 +71,15 @@ class Param:
             low, high, x = math.log(low), math.log(high), math.log(x)
         return 0.5 if high == low else (x - low) / (high - low)
 
+    def units(self, values: Sequence[Any]) -> list[float]:
+        """:meth:`unit` of each of ``values`` (a column at once: each category is looked up once)."""
+        if self.numeric:
+            return [self.unit(value) for value in values]
+        slots: dict[str, int] = {}
+        for i, category in enumerate(self.categories):
+            slots.setdefault(_key(category), i)
+        return [(slots[_key(value)] + 0.5) / len(self.categories) for value in values]
+
     def label(self, value: Any) -> str:
         """A short text for a value (tick labels of categorical axes)."""
         return value if isinstance(value, str) else json.dumps(value, default=repr)
@@ -149,13 +158,13 @@ def searched_params(experiment_path: str, configs: Sequence[dict[str, Any]]) -> 
     """The parameters of the experiment at ``experiment_path``, described from its space and ``configs``."""
     params = []
     for parameter in _stored_space(experiment_path):
-        values = [_value(config, parameter.name) for config in configs]
-        domain = parameter.domain
+        name, domain = parameter.name, parameter.domain  # the name is built on each read
+        values = [_value(config, name) for config in configs]
         if isinstance(domain, Float | Integer) and _all_numbers(values):
-            params.append(_numeric(parameter.name, values, domain.bounds, domain.log, domain.kind))
+            params.append(_numeric(name, values, domain.bounds, domain.log, domain.kind))
         elif isinstance(domain, Float | Integer | Categorical | Grid):
             categories = domain.categories if isinstance(domain, Categorical) else getattr(domain, "values", ())
-            params.append(Param(parameter.name, "categorical", categories=_categories(categories, values)))
+            params.append(Param(name, "categorical", categories=_categories(categories, values)))
     known = [p.name for p in params]
     flat = [flatten(config) for config in configs]
     names = dict.fromkeys(name for config in flat for name in config)
