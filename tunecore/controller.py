@@ -180,7 +180,7 @@ class Controller(ExecutorHandler):
         for logger in self.loggers:
             self.events.observe(logger)
         try:
-            self.events.experiment_started(self.info)
+            self.events.experiment_started(self.info, list(self.trials.values()))
             self.executor.start(self.trainable, self)
             self._loop()
             self._end_paused_trials()

@@ -31,9 +31,9 @@ class Events:
         if self._manager.is_registered(observer):
             self._manager.unregister(observer)
 
-    def experiment_started(self, experiment: ExperimentInfo) -> None:
-        """Broadcast ``tunecore_experiment_started``."""
-        self._hook.tunecore_experiment_started(experiment=experiment)
+    def experiment_started(self, experiment: ExperimentInfo, trials: list[Trial] | None = None) -> None:
+        """Broadcast ``tunecore_experiment_started`` (``trials``: those the experiment already has)."""
+        self._hook.tunecore_experiment_started(experiment=experiment, trials=list(trials or ()))
 
     def trial_started(self, experiment: ExperimentInfo, trial: Trial) -> None:
         """Broadcast ``tunecore_trial_started``."""

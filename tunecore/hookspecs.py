@@ -94,11 +94,13 @@ def tunecore_register_loggers(register: Register) -> None:
 
 
 @hookspec
-def tunecore_experiment_started(experiment: ExperimentInfo) -> None:
+def tunecore_experiment_started(experiment: ExperimentInfo, trials: list[Trial]) -> None:
     """An experiment is about to launch its first trial.
 
     ``experiment`` holds its name, storage directory, metric, mode and specification. Called once per
-    run of an experiment (again after a resume). Returns nothing.
+    run of an experiment (again after a resume). ``trials`` are the trials it already has: none for a new
+    experiment; after a resume every earlier trial as the resume left it (TERMINATED and ERROR ones done,
+    the others PENDING or PAUSED until they run again), with its last result. Returns nothing.
     """
 
 

@@ -25,6 +25,7 @@ from tunecore.journal import TrialRecord, replay
 from tunecore.lock import LOCK_FILE, LockHolder, _parse_holder
 from tunecore.options import finite_float
 from tunecore.results import Result, ResultGrid
+from tunecore.session import AUTO_FIELDS
 from tunecore.storage import (
     ERROR_FILE,
     EXPERIMENT_FILE,
@@ -40,8 +41,6 @@ ended while the trial ran (the process was killed, or stopped before it could wr
 ``tunecore resume`` continues it."""
 STATUSES = ("TERMINATED", "ERROR", "RUNNING", "PAUSED", INTERRUPTED, "PENDING")
 """Trial statuses in the order the views count them."""
-AUTO_FIELDS = ("training_iteration", "time_this_iter_s", "time_total_s", "timestamp", "trial_id", "done")
-"""The fields :func:`tunecore.report` adds to every result."""
 _INTERRUPTIONS = ("interrupted by ", "FailureConfig.fail_fast")
 """How the stop reasons of :meth:`tunecore.controller.Controller.interrupt` read (a signal, fail_fast):
 state.json records the reason, not whether it was an interruption."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import pickle
 import re
@@ -159,20 +158,15 @@ def test_after_a_resume_the_progress_counts_every_trial_of_the_experiment(tmp_pa
     assert beats[-1][:2] == ("4", "4") and beats[-1][3:] == (format_value(best.metrics["loss"]), best.trial_id)
 
 
-def test_a_resumed_run_counts_the_journal_but_its_eta_comes_from_its_own_rate(tmp_path):
-    records = []
-    for trial_id, loss, status in (("t1", 0.5, "TERMINATED"), ("t2", 0.2, "ERROR"), ("t3", 0.1, "RUNNING")):
-        records += [
-            {"event": "trial", "trial_id": trial_id, "config": {"lr": loss}, "path": trial_id},
-            {"event": "status", "trial_id": trial_id, "status": "RUNNING"},
-            {"event": "result", "trial_id": trial_id, "result": {"loss": loss, "training_iteration": 1}},
-            {"event": "status", "trial_id": trial_id, "status": status},
-        ]
-    (tmp_path / "experiment.json").write_text("{}")
-    (tmp_path / "journal.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+def test_a_resumed_run_counts_the_earlier_trials_but_its_eta_comes_from_its_own_rate(tmp_path):
+    """experiment_started gives a resumed run's earlier trials (t3 was left unfinished: PENDING again)."""
+    earlier = [
+        Trial(trial_id, {"lr": loss}, TrialStatus(status), str(tmp_path / trial_id), {"loss": loss})
+        for trial_id, loss, status in (("t1", 0.5, "TERMINATED"), ("t2", 0.2, "ERROR"), ("t3", 0.1, "PENDING"))
+    ]
     stream = io.StringIO()
     driver = Driver(ConsoleLogger(stream=stream, status_interval_s=0), experiment(tmp_path, num_samples=5))
-    driver.logger.tunecore_experiment_started(driver.exp)
+    driver.logger.tunecore_experiment_started(driver.exp, earlier)
     driver.start("t3", lr=0.1)  # t3 was left running by a killed run: it runs again now
     driver.clock.now += 10
     driver.report("t3", 0.05)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
+from tunecore import session
 from tunecore.best import pick_best, real_number, score
 from tunecore.experiment import ExperimentInfo
 from tunecore.formatting import flatten_dict, format_config, format_duration, format_value, result_field
@@ -31,9 +32,7 @@ from tunecore.trial import Trial
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tunecore.journal import TrialRecord
-
-AUTO_FIELDS = frozenset(("training_iteration", "time_this_iter_s", "time_total_s", "timestamp", "trial_id", "done"))
+AUTO_FIELDS = frozenset(session.AUTO_FIELDS)
 """Result fields filled in by tunecore (left out of the console's per-result lines)."""
 
 REFRESH_S = 0.5
@@ -55,20 +54,6 @@ def _metric_value(result: dict[str, Any] | None, metric: str | None) -> float | 
 def _last_line(error: str | None) -> str:
     lines = [line.strip() for line in (error or "").strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-def earlier_trials(path: str) -> list[TrialRecord]:
-    """The trials that the journal of the experiment at ``path`` holds now: at the start of a resumed run, those
-    of the earlier runs (none for a new experiment, or when its records cannot be read)."""
-    from tunecore.journal import replay
-    from tunecore.storage import EXPERIMENT_FILE, read_journal
-
-    if not os.path.isfile(os.path.join(path, EXPERIMENT_FILE)):
-        return []
-    try:
-        return list(replay(read_journal(path)).values())
-    except Exception:  # progress is best effort: an error in a logger would stop the experiment
-        return []
 
 
 def planned_trials(spec: dict[str, Any]) -> int | None:
@@ -316,14 +301,14 @@ class ConsoleLogger(Logger):
 
     # events
 
-    def tunecore_experiment_started(self, experiment: ExperimentInfo) -> None:
+    def tunecore_experiment_started(self, experiment: ExperimentInfo, trials: list[Trial] | None = None) -> None:
         """Start the clock; count the trials of earlier runs (a resume); print where results go."""
         with self._lock:
             self._stop_view()
             self._fresh_state()
             if not self._enabled(experiment):
                 return
-            self._adopt(earlier_trials(experiment.path))
+            self._adopt(trials or [])
             goal = f" ({experiment.mode} {experiment.metric})" if experiment.metric else ""
             self._print(f"Experiment {experiment.name}{goal}: results in {experiment.path}")
             if self._mode != "lines":
@@ -483,14 +468,15 @@ class ConsoleLogger(Logger):
             )
             thread.start()
 
-    def _adopt(self, records: list[TrialRecord]) -> None:
+    def _adopt(self, trials: list[Trial]) -> None:
         """Count the trials of earlier runs: their statuses (an unfinished one is pending until it starts
         again) and their latest results, for the counts and the best so far."""
-        for record in records:
-            ended = record.status in ("TERMINATED", "ERROR", "PAUSED")
-            self._set_state(record.trial_id, record.status if ended else "PENDING")
-            if record.last_result is not None:
-                self._latest[record.trial_id] = (record.last_result, record.config)
+        for trial in trials:
+            status = trial.status.value
+            ended = status in ("TERMINATED", "ERROR", "PAUSED")
+            self._set_state(trial.trial_id, status if ended else "PENDING")
+            if trial.last_result is not None:
+                self._latest[trial.trial_id] = (trial.last_result, trial.config)
         self._results = len(self._latest)
         self._done_before = self._counts["TERMINATED"] + self._counts["ERROR"]
 
