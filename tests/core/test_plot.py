@@ -349,3 +349,23 @@ def test_the_pictures_of_the_docs_are_drawn_by_the_docs_script(tmp_path, monkeyp
     text = (ROOT / "docs" / "results.md").read_text()
     for kind in plot.KINDS:
         assert (ROOT / "docs" / "images" / f"{kind}.svg").is_file() and f"(images/{kind}.svg)" in text
+
+
+def on_worker(result, pid, host="box"):
+    history = [{**row, "pid": pid, "hostname": host} for row in result.metrics_history]
+    return attrs.evolve(result, metrics=history[-1], metrics_history=history)
+
+
+def test_timeline_lanes_are_the_workers_that_ran_the_trials(tmp_path):
+    """Results name their process (pid, hostname): a lane per worker, in order of first use, even where a
+    greedy assignment would have packed the bars differently; the lanes are labelled by worker."""
+    trials = [
+        on_worker(synthetic(0, 10, 12, 1), 7),
+        on_worker(synthetic(1, 11, 13, 2), 8),
+        on_worker(synthetic(2, 12.5, 14, 3), 8, "other"),  # greedy would put it on lane 0 (free at 12)
+        on_worker(synthetic(3, 14, 15, 4), 7),
+    ]
+    d = data.timeline(ResultGrid(trials, str(tmp_path), "y", "min"))
+    assert [(b.trial_id, b.lane) for b in d.bars] == [("t00000", 0), ("t00001", 1), ("t00002", 2), ("t00003", 0)]
+    assert d.lanes == 3 and d.lane_names == ["box pid 7", "box pid 8", "other pid 8"]
+    assert d.gaps == [(0, 2, 4)] and d.idle_s == 2

@@ -180,6 +180,8 @@ class TimelineData:
     """``(lane, start, end)`` of each time a lane waited between two trials."""
     idle_s: float
     """The idle time of all lanes together."""
+    lane_names: list[str] = attrs.field(factory=list)
+    """Each lane's worker (``"host pid 1234"``) when the results name it; empty for lanes inferred from times."""
     xlabel: str = "seconds since the first trial started"
     ylabel: str = "worker"
     title: str = "Timeline"
@@ -336,16 +338,17 @@ def pareto(grid: ResultGrid, metrics: Sequence[str] | None = None, modes: Sequen
 
 
 def timeline(grid: ResultGrid) -> TimelineData:
-    """Each trial as a bar from its start to its last result, on lanes (workers) assigned greedily.
+    """Each trial as a bar from its start to its last result, on the lane of the worker that ran it.
 
-    A trial starts at its first result's ``timestamp`` minus that result's ``time_this_iter_s``. The
-    executors do not record which worker ran a trial, so each trial takes the lowest lane free at its start:
-    as many lanes as trials ever ran at once.
+    A trial starts at its first result's ``timestamp`` minus that result's ``time_this_iter_s``. Results
+    name the process that reported them (``hostname``, ``pid``): a lane per worker, in order of first use,
+    a trial on the worker of its first result. When some result lacks them (an experiment of an older
+    version), each trial takes the lowest lane free at its start instead: as many lanes as ever ran at once.
     """
     from tunecore import views
 
     running = views.is_running(grid.experiment_path)
-    spans = []
+    spans, workers = [], []
     for result in grid:
         if not result.metrics_history:
             continue
@@ -355,11 +358,27 @@ def timeline(grid: ResultGrid) -> TimelineData:
             continue  # no timestamps: not a result the core recorded
         status = views.shown_status(result.status, running)
         spans.append(Span(result.trial_id, start, max(start, _timestamp(last)), status))
+        workers.append(_worker(first))
     t0 = min((s.start for s in spans), default=0.0)
-    lanes = assign_lanes(spans)
+    names: list[str] = []
+    if all(worker is not None for worker in workers):
+        by_start = sorted(range(len(spans)), key=lambda i: (spans[i].start, i))
+        names = list(dict.fromkeys(str(workers[i]) for i in by_start))
+        lanes = [names.index(str(worker)) for worker in workers]
+    else:
+        lanes = assign_lanes(spans)
     bars = [TimelineBar(s.key, lane, s.start - t0, s.end - t0, s.status) for s, lane in zip(spans, lanes, strict=True)]
     gaps = [(lane, start - t0, end - t0) for lane, start, end in idle_gaps(spans, lanes)]
-    return TimelineData(bars, max(lanes, default=-1) + 1, gaps, sum((end - start for _, start, end in gaps), 0.0))
+    idle = sum((end - start for _, start, end in gaps), 0.0)
+    return TimelineData(bars, max(lanes, default=-1) + 1, gaps, idle, names)
+
+
+def _worker(result: dict[str, Any]) -> str | None:
+    """``"host pid 1234"``: the process that reported ``result``, or None when it does not say."""
+    pid, host = result.get("pid"), result.get("hostname")
+    if isinstance(pid, bool) or not isinstance(pid, int) or not isinstance(host, str):
+        return None
+    return f"{host} pid {pid}"
 
 
 def _params(table: Observations, names: Sequence[str] | None) -> list[Param]:

@@ -157,7 +157,7 @@ def timeline(grid: ResultGrid) -> Figure:
         ax.barh(0, 0, color="0.92", edgecolor="0.4", hatch="///", lw=0, label="idle")
     if d.bars:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    ax.set_yticks(range(d.lanes), [str(lane) for lane in range(d.lanes)])
+    ax.set_yticks(range(d.lanes), d.lane_names or [str(lane) for lane in range(d.lanes)])
     _labels(ax, f"{d.title} (idle {d.idle_s:.3g} s)", d.xlabel, d.ylabel)
     return fig
 

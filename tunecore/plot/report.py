@@ -165,7 +165,8 @@ def charts_of(grid: ResultGrid) -> list[Chart]:
     def timeline() -> Chart:
         d = data.timeline(grid)
         caption = (
-            f"{len(d.bars)} trials on {d.lanes} worker lane(s), from start to last result;"
+            f"{len(d.bars)} trials on {d.lanes} worker{'s' if d.lanes != 1 else ''}"
+            f"{'' if d.lane_names else ' (lanes inferred from the times)'}, from start to last result;"
             f" hatched: {len(d.gaps)} idle gap(s), {d.idle_s:.3g} s in all"
         )
         return Chart("timeline", "", len(d.bars), {"lanes": d.lanes, "gaps": len(d.gaps)}, caption)
