@@ -13,7 +13,8 @@ Trial directories are created lazily, by the first writer (a checkpoint, an erro
 for :func:`tunecore.get_context`, or a logger with ``per_trial=True``): a trial that writes nothing costs
 no directory, with the default loggers too. The journal is the core's own record: results load from it
 even with every logger turned off. Writes to it are buffered and flushed at least every
-``flush_interval_s`` and at every status change, so a crash loses at most that window of results; a torn
+``flush_interval_s``, at every status change but a launch (RUNNING: a crash then only loses that the
+trial had started) and at every checkpoint, so a crash loses at most that window of results; a torn
 last line is ignored when reading.
 """
 
