@@ -22,7 +22,7 @@ Order of calls made by the controller, per experiment:
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
@@ -86,6 +86,11 @@ STOP: Final = Decision(Action.STOP)
 class Searcher:
     """Proposes configurations. Subclass and override :meth:`suggest` at least."""
 
+    replayable: ClassVar[bool] = False
+    """True when replaying the journal into this component restored from an older snapshot gives exactly its
+    live state (docs/plugins.md, "Snapshots and replay"): the core then snapshots the components at most once a
+    second instead of at every trial creation and end. Only the component's own class counts (a subclass may
+    add state: it must set it again); False unless a class says so."""
     metric: str | list[str] | None = None
     mode: str | list[str] | None = None
 
@@ -125,6 +130,11 @@ class Searcher:
 class Scheduler:
     """Decides whether running trials continue, pause or stop; the default runs everything to the end."""
 
+    replayable: ClassVar[bool] = False
+    """True when replaying the journal into this component restored from an older snapshot gives exactly its
+    live state (docs/plugins.md, "Snapshots and replay"): the core then snapshots the components at most once a
+    second instead of at every trial creation and end. Only the component's own class counts (a subclass may
+    add state: it must set it again); False unless a class says so."""
     metric: str | None = None
     mode: str | None = None
 
@@ -172,6 +182,11 @@ class Scheduler:
 class Stopper:
     """Ends single trials (:meth:`should_stop`) or the whole experiment (:meth:`stop_all`)."""
 
+    replayable: ClassVar[bool] = False
+    """True when replaying the journal into this component restored from an older snapshot gives exactly its
+    live state (docs/plugins.md, "Snapshots and replay"): the core then snapshots the components at most once a
+    second instead of at every trial creation and end. Only the component's own class counts (a subclass may
+    add state: it must set it again); False unless a class says so."""
     metric: str | list[str] | None = None
     mode: str | list[str] | None = None
 

@@ -22,6 +22,8 @@ CHEAP_SNAPSHOT_S = 0.001
 """Snapshots faster than this are taken at every trial end (and every creation on resume)."""
 SNAPSHOT_TIME_SHARE = 0.05
 """Slower snapshots are spaced so that they take at most this share of the run's time."""
+REPLAYABLE_SNAPSHOT_S = 1.0
+"""When every component is ``replayable``, snapshots are at most this often: the journal replays the rest."""
 
 
 @attrs.define
@@ -40,6 +42,14 @@ class Components:
             "stoppers": [stopper.save() for stopper in self.stoppers],
         }
 
+    @property
+    def replayable(self) -> bool:
+        """True when every component's own class says the journal replays it exactly (``replayable = True``
+        in the class itself: a subclass may add state, so it must say so again)."""
+        return all(
+            vars(type(c)).get("replayable") is True for c in (self.searcher, self.scheduler, *self.stoppers)
+        )
+
     def restore(self, state: dict[str, Any]) -> None:
         """Give each component what its ``save()`` returned."""
         self.searcher.restore(state["searcher"])
@@ -51,7 +61,9 @@ class Components:
 class Snapshots:
     """Takes snapshots of the components: cheap ones whenever asked, expensive ones spaced out.
 
-    Cheap snapshots (under 1 ms: the built-in components) are taken whenever :meth:`take` is called. A
+    When every component is ``replayable`` (the journal replays it exactly: the built-in ``random`` searcher
+    and ``fifo`` scheduler), :meth:`take` takes at most one a second and marks the others due. Otherwise
+    cheap snapshots (under 1 ms: the built-in components) are taken whenever :meth:`take` is called. A
     component whose state is expensive to pickle (a model-based searcher after many trials) is snapshotted
     less often, so that snapshots take at most ~5% of the run: :meth:`take` then only marks one as due, and
     :meth:`take_if_due` (called by the run loop) takes it when its time has come. The journal records after
@@ -67,6 +79,9 @@ class Snapshots:
         """True when a snapshot was asked for but postponed."""
         self._suspect = False
         """The last snapshot took long by the clock: the next one is timed in CPU time too (see :meth:`take`)."""
+        self._interval = REPLAYABLE_SNAPSHOT_S if components.replayable else 0.0
+        """The least time between two snapshots: 0 (one at every trial creation and end) unless every component
+        is replayable."""
 
     def run_started(self, elapsed_s: float = 0.0) -> None:
         """The run (re)starts now, ``elapsed_s`` seconds into the experiment (what earlier sessions ran)."""
@@ -105,7 +120,7 @@ class Snapshots:
         if suspect and self._suspect:
             cost = time.thread_time() - cpu
         expensive = suspect and cost > CHEAP_SNAPSHOT_S
-        self._next = now + cost / SNAPSHOT_TIME_SHARE if expensive else 0.0
+        self._next = now + max(cost / SNAPSHOT_TIME_SHARE if expensive else 0.0, self._interval)
 
     def take_if_due(self, now: float) -> None:
         """Take a postponed snapshot once its time has come."""

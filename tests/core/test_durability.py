@@ -694,9 +694,11 @@ def starts_by_pid(side: Path, pid: int) -> list[tuple[str, int, int]]:
 
 @pytest.fixture(scope="module")
 def crashed(tmp_path_factory) -> Path:
-    """An inline experiment whose driver SIGKILLed itself at iteration 5 of t00003 (checkpoint at 3)."""
+    """An inline experiment whose driver SIGKILLed itself at iteration 5 of t00003 (checkpoint at 3); its
+    components were snapshotted at every trial creation and end (both snapshot files written)."""
     tmp_path = tmp_path_factory.mktemp("crashed")
     args = ["run", str(tmp_path), "exp", str(tmp_path / "starts.txt"), "--executor", "inline", "--sleep", "0.002"]
+    args.append("--snapshot-every-trial")
     done, _ = run_script(*args, "--kill-driver-at", "t00003:5", cwd=tmp_path)
     assert done.returncode == -signal.SIGKILL, done.stderr
     state = journal_state(tmp_path / "exp")

@@ -7,3 +7,5 @@ from tunecore.protocols import Scheduler
 
 class FIFOScheduler(Scheduler):
     """Run trials in the order they were created, each to its end (no early stopping)."""
+
+    replayable = True  # it has no state

@@ -23,6 +23,8 @@ class RandomSearcher(Searcher):
     nothing from results, so there is no model to warm-start; leave evaluated points out instead.
     """
 
+    replayable = True  # its state is the count and the generator: suggest() alone advances them, deterministically
+
     def __init__(
         self, points_to_evaluate: list[dict[str, Any]] | None = None, evaluated_rewards: list[Any] | None = None
     ) -> None:

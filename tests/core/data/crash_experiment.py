@@ -4,6 +4,7 @@ Usage::
 
     python crash_experiment.py run STORAGE NAME SIDE_FILE [--executor local|inline] [--trials N]
         [--iterations N] [--sleep S] [--workers N] [--kill-driver-at TRIAL:ITERATION] [--slow-flag FILE]
+        [--snapshot-every-trial]
     python crash_experiment.py resume EXPERIMENT_DIR [--num-samples N]
 
 ``run`` starts a seeded experiment of ``--trials`` trials (``x`` uniform in [0, 1], seed ``SEED``) on the
@@ -13,7 +14,9 @@ sleeping ``--sleep`` seconds before each, checkpoints every ``CHECKPOINT_EVERY``
 ``trial_id start_iteration context_start_iteration pid`` to ``SIDE_FILE`` at each start.
 With ``--kill-driver-at t00003:5`` (inline executor) the trainable SIGKILLs the driver once, before that
 iteration: a crash at a known moment. With ``--slow-flag FILE`` iterations last ``SLOW_FACTOR`` times
-longer while FILE exists (slow trials to interrupt, fast ones to resume). ``resume`` continues the
+longer while FILE exists (slow trials to interrupt, fast ones to resume). With ``--snapshot-every-trial`` the
+searcher is a subclass of ``random`` that does not say it is replayable: the components are snapshotted at
+every trial creation and end (both snapshot files exist early), not at most once a second. ``resume`` continues the
 experiment with ``Tuner.restore``. Both print ``DONE <number of trials>`` when ``fit()`` returned.
 """
 
@@ -26,6 +29,7 @@ import sys
 import time
 
 import tunecore
+import tunecore.builtin.searchers
 
 CHECKPOINT_EVERY = 3
 SEED = 1234
@@ -55,6 +59,10 @@ def train(config):
         tunecore.report({"loss": (config["x"] - 0.5) ** 2 + 1.0 / iteration, "step": iteration}, checkpoint=saved)
 
 
+class UnsaidRandom(tunecore.builtin.searchers.RandomSearcher):
+    """The random searcher, not saying it is ``replayable`` (a subclass must say it itself)."""
+
+
 def _kill_driver_once(flag: str | None) -> bool:
     """True the first time only, and only in the driver process of this script (never in a test's process)."""
     if flag is None or os.environ.get(DRIVER_ENV) != str(os.getpid()):
@@ -80,6 +88,7 @@ def main(argv: list[str]) -> int:
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--kill-driver-at", metavar="TRIAL:ITERATION", help="inline executor: SIGKILL the driver once")
     run.add_argument("--slow-flag", metavar="FILE", help="iterations last SLOW_FACTOR times longer while FILE exists")
+    run.add_argument("--snapshot-every-trial", action="store_true", help="a searcher that is not replayable")
     resume = verbs.add_parser("resume")
     resume.add_argument("path")
     resume.add_argument("--num-samples", type=int)
@@ -108,6 +117,7 @@ def main(argv: list[str]) -> int:
                 seed=SEED,
                 executor=args.executor,
                 executor_options=options,
+                searcher=UnsaidRandom() if args.snapshot_every_trial else "random",
             ),
             run_config=tunecore.RunConfig(name=args.name, storage_path=args.storage, loggers=[], verbose=0),
         )
