@@ -5,6 +5,8 @@ trial, on a local Ray of 2 CPUs (bound to 127.0.0.1, no dashboard, output not se
 
 (a) 1,000 trials x 1 result   -> per-trial overhead (ms per trial)
 (b) 20 trials x 500 results   -> results per second
+(c) with ``--checkpoints MB``: 8 trials x 4 results, each with a checkpoint of MB megabytes, under
+    ``checkpoint_sync="driver"`` (through Ray's object store) -> checkpoint megabytes per second to the driver
 
 tunecore runs with the loggers off (``loggers=[]``) and with its default loggers; Ray Tune 2.60 with
 ``reuse_actors=True`` (its fastest setting) when ``ray[tune]`` is importable (``pip install -c
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import tempfile
 import time
 from typing import Any
@@ -37,14 +40,27 @@ def many_results(config: dict[str, Any]) -> None:
         tunecore.report({"loss": float(i)})
 
 
-def run_tunecore(trainable: Any, space: dict[str, Any], num_samples: int, storage: str, loggers: Any) -> float:
+def checkpoints(config: dict[str, Any]) -> None:
+    """``n`` results, each with a checkpoint of ``mb`` megabytes."""
+    directory = os.path.join(tunecore.get_context().trial_dir, "out")
+    os.makedirs(directory, exist_ok=True)
+    data = random.Random(0).randbytes(config["mb"] * 1_000_000)
+    for i in range(config["n"]):
+        with open(os.path.join(directory, "weights"), "wb") as file:
+            file.write(data)
+        tunecore.report({"loss": float(i)}, checkpoint=tunecore.Checkpoint.from_directory(directory))
+
+
+def run_tunecore(
+    trainable: Any, space: dict[str, Any], num_samples: int, storage: str, loggers: Any, **options: Any
+) -> float:
     """Seconds for one tunecore experiment on the ``ray`` executor."""
     extra = {} if loggers is None else {"loggers": loggers}
     tuner = tunecore.Tuner(
         trainable,
         param_space=space,
         tune_config=tunecore.TuneConfig(
-            metric="loss", mode="min", num_samples=num_samples, executor="ray", executor_options={}, seed=0
+            metric="loss", mode="min", num_samples=num_samples, executor="ray", executor_options=options, seed=0
         ),
         run_config=tunecore.RunConfig(storage_path=storage, verbose=0, **extra),
     )
@@ -60,6 +76,14 @@ def tunecore_figures(trials: int, results: int, loggers: Any) -> dict[str, float
         one = run_tunecore(one_result, {"x": tunecore.uniform(0, 1)}, trials, storage, loggers)
         many = run_tunecore(many_results, {"n": results}, 20, storage, loggers)
     return {"ms_per_trial": 1000 * one / trials, "results_per_s": 20 * results / many}
+
+
+def checkpoint_figures(megabytes: int) -> float:
+    """Checkpoint megabytes per second from the trials to the driver's storage (checkpoint_sync="driver")."""
+    with tempfile.TemporaryDirectory() as storage:
+        space = {"mb": megabytes, "n": 4}
+        seconds = run_tunecore(checkpoints, space, 8, storage, [], checkpoint_sync="driver")
+    return 8 * 4 * megabytes / seconds
 
 
 def ray_tune_figures(trials: int, results: int) -> dict[str, float] | None:
@@ -98,6 +122,7 @@ def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 x 1 and 20 x 100 (a smoke run)")
+    parser.add_argument("--checkpoints", type=int, metavar="MB", help="also (c): checkpoints of MB megabytes")
     args = parser.parse_args()
     trials, results = (200, 100) if args.quick else (1000, 500)
 
@@ -110,6 +135,7 @@ def main() -> None:
             "tunecore+ray (default loggers)": tunecore_figures(trials, results, None),
         }
         baseline = ray_tune_figures(trials, results)
+        transfer = checkpoint_figures(args.checkpoints) if args.checkpoints else None
     finally:
         ray.shutdown()
     print(f"{trials} trials x 1 result, 20 trials x {results} results, local Ray of 2 CPUs, {os.cpu_count()} cores")
@@ -127,6 +153,8 @@ def main() -> None:
         print(f"{name:34} {row['ms_per_trial']:10.2f} {row['results_per_s']:10.0f} {ratios[0]:>8} {ratios[1]:>8}")
     if baseline is None:
         print("Ray Tune is not importable: pip install -c constraints-dev.txt 'ray[tune]==2.60.0' for the ratios")
+    if transfer is not None:
+        print(f"checkpoints of {args.checkpoints} MB, checkpoint_sync='driver': {transfer:.0f} MB/s to the driver")
 
 
 if __name__ == "__main__":

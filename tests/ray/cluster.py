@@ -64,3 +64,22 @@ def resources_back_to_full(timeout: float = 30.0) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.2)
+
+
+def object_store_bytes() -> int:
+    """Bytes held in the object stores of all nodes of the cluster this process is connected to."""
+    from ray._private.internal_api import get_memory_info_reply, get_state_from_address
+
+    state = get_state_from_address(ray.get_runtime_context().gcs_address)
+    return int(get_memory_info_reply(state).store_stats.object_store_bytes_used)
+
+
+def object_store_drains(below: int, timeout: float = 20.0) -> int:
+    """Wait until the object stores hold fewer than ``below`` bytes (objects are freed asynchronously);
+    the bytes held at the end."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while (held := object_store_bytes()) >= below and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return held

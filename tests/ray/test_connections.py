@@ -15,34 +15,27 @@ from typing import Any
 import pytest
 
 from tests.ray.cluster import ray  # noqa: F401  (skips this module without Ray)
-from tests.ray.test_untrusted import Handler, NoLedger
+from tests.ray.drivers import Handler, bare_executor
+from tune_ray import connections
 from tune_ray import executor as module
 from tune_ray.wire import HELLO, RESULT, dumps
-from tunecore.executors import Outcome, TrialLaunch
+from tunecore.executors import Outcome, Resources, TrialLaunch
 
 
 @pytest.fixture
-def executor() -> Iterator[module.RayExecutor]:
-    """An executor listening on 127.0.0.1 with one placed actor (key 1) running trial t1, no Ray."""
-    made = module.RayExecutor()
-    made._handler = Handler()  # type: ignore[assignment]
-    made._ledger = NoLedger()  # type: ignore[assignment]
+def executor(monkeypatch: pytest.MonkeyPatch) -> Iterator[module.RayExecutor]:
+    """An executor listening on 127.0.0.1 with one placed actor (key 1) running trial t1, no Ray (so no
+    reason for a death comes: a dying actor's trial ends after DEATH_DETAIL_S, made short here)."""
+    monkeypatch.setattr(module, "DEATH_DETAIL_S", 0.2)
+    made, _ = bare_executor("/nonexistent/t1")
     made._authkey = b"k" * 32
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
     made._listener = listener
     made._watch(listener.fileno(), None)
-    if hasattr(module, "_Handshakes"):
-        made._handshakes = module._Handshakes()
-        made._watch(made._handshakes.wake_fd, "wake")
-    made._started = True
-    made._next_liveness = made._next_refresh = float("inf")
-    launch = TrialLaunch(trial_id="t1", config={}, trial_dir="/nonexistent/t1")
-    actor = module._Actor(1, None, launch.resources, [], None, None, time.monotonic() + 600)
-    actor.run = module._Run(launch, actor, sent=True)
-    made._actors[1] = actor
-    made._by_trial["t1"] = actor.run
+    made._handshakes = connections.Handshakes()
+    made._watch(made._handshakes.wake_fd, "wake")
     yield made
     made.shutdown()
 
@@ -67,7 +60,7 @@ def an_actor(address: Any) -> Any:
 def test_a_slow_loris_handshake_neither_blocks_the_driver_nor_lasts(
     executor: module.RayExecutor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(module, "HANDSHAKE_TIMEOUT_S", 1.5)
+    monkeypatch.setattr(connections, "HANDSHAKE_TIMEOUT_S", 1.5)
     address = executor._listener.getsockname()  # type: ignore[union-attr]
     loris = socket.create_connection(address)
     closed = threading.Event()
@@ -117,8 +110,27 @@ def test_an_actor_that_stops_mid_message_is_dead_after_the_message_timeout(
     peers[0].close()
 
 
+def test_a_message_longer_than_the_limit_ends_its_trial_as_soon_as_its_length_arrives(
+    executor: module.RayExecutor,
+) -> None:
+    address = executor._listener.getsockname()  # type: ignore[union-attr]
+    peers: list[Any] = []
+    threading.Thread(target=lambda: peers.append(an_actor(address)), daemon=True).start()
+    actor = executor._actors[1]
+    pump(executor, lambda: actor.conn is not None, 5)
+    raw = socket.socket(fileno=peers[0].fileno())
+    raw.sendall(struct.pack("!i", -1) + struct.pack("!Q", module.wire.MAX_MESSAGE_BYTES + 1) + b"x" * 1000)
+    handler: Handler = executor._handler  # type: ignore[assignment]
+    took = pump(executor, lambda: bool(handler.ends), 10)
+    [(trial, outcome, error)] = handler.ends
+    assert (trial, outcome) == ("t1", Outcome.WORKER_DIED) and took < 2
+    assert f"more than the limit of {module.wire.MAX_MESSAGE_BYTES} bytes" in str(error)
+    raw.detach()
+    peers[0].close()
+
+
 def test_messages_cut_anywhere_are_put_back_together(executor: module.RayExecutor) -> None:
-    frames = module._Frames()
+    frames = connections.Frames()
     messages = [b"a", b"", b"x" * 70_000, b"end"]
     stream = b"".join(struct.pack("!i", len(m)) + m for m in messages)
     stream += struct.pack("!i", -1) + struct.pack("!Q", 3) + b"big"
@@ -143,23 +155,25 @@ class FakeRay:
 
 
 def test_with_nothing_running_process_waits_and_still_sees_nodes_that_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tune_ray.jobs import Jobs
     from tune_ray.ledger import Ledger, from_ray_nodes
 
     monkeypatch.setattr(module, "REFRESH_INTERVAL_S", 0.3)
     made = module.RayExecutor()
     fake = FakeRay()
-    made._ray, made._handler, made._started = fake, Handler(), True  # type: ignore[assignment]
+    made._ray, made._handler, made._started, made._jobs = fake, Handler(), True, Jobs()  # type: ignore[assignment]
     made._ledger = Ledger(*from_ray_nodes(fake.nodes()))
-    wide = {"cpu": 1, "wide": 1}
-    assert made.capacity(wide) == 0
+    wide = Resources({"cpu": 1, "wide": 1})
+    assert not made._ledger.feasible(wide)
     fake.node_list.append({"NodeID": "b", "Alive": True, "Resources": {"CPU": 1.0, "wide": 1.0}})
     calls, start = 0, time.monotonic()
     while time.monotonic() - start < 1.0:
         made.process(0.2)
         calls += 1
     assert calls <= 8, f"process() returned at once {calls} times: a busy loop"
-    assert made.capacity(wide) == 1, "a node that joined while nothing ran was never seen"
+    assert made._ledger.feasible(wide), "a node that joined while nothing ran was never seen"
     assert 2 <= fake.asked <= 6
+    made.shutdown()
 
 
 def test_an_actor_connects_back_over_ipv6(executor: module.RayExecutor) -> None:
@@ -199,5 +213,5 @@ def test_a_base_exception_in_the_trainable_ends_the_trial_errored_not_the_actor(
 
     launch = TrialLaunch(trial_id="t1", config={}, trial_dir=str(tmp_path))
     channel = ActorChannel(None)  # type: ignore[arg-type]
-    outcome, _ = TrialActor._run(Interrupting(), None, launch, None, None, channel, False)  # type: ignore[arg-type]
+    outcome = TrialActor._run(Interrupting(), None, launch, None, None, channel, False)  # type: ignore[arg-type]
     assert outcome.kind is Outcome.ERRORED and "KeyboardInterrupt" in str(outcome.error)

@@ -3,6 +3,7 @@ resource ``node_a`` / ``node_b`` per node. Experiments run through tunecore.Tune
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -17,11 +18,20 @@ from typing import Any
 import pytest
 
 import tunecore
-from tests.ray.cluster import alive_actors, local_cluster, ray, resources_back_to_full
-from tests.ray.trainables import counter, meet, quadratic
+from tests.ray.cluster import (
+    alive_actors,
+    local_cluster,
+    object_store_bytes,
+    object_store_drains,
+    ray,
+    resources_back_to_full,
+)
+from tests.ray.trainables import big_checkpoint, counter, dies_or_cuts_its_connection, meet, prints_then_dies, quadratic
+from tune_ray import wire
 from tune_ray.actor import scratch_base
 from tune_ray.executor import RayExecutor
-from tunecore.executors import Outcome, ResourceError
+from tunecore.executors import Decision, Outcome, ResourceError, Resources
+from tunecore.protocols import CONTINUE
 from tunecore.testing.executors import Harness
 from tunecore.testing.trainables import conformance_trainable
 
@@ -324,8 +334,6 @@ def test_a_placement_group_lands_where_the_ledger_booked_it(
     """A single-bundle trial holds half a node; a two-bundle trial fits beside it: Ray must put the bundles
     where the ledger booked them (or the ledger must follow Ray, where Ray has no bundle label selectors),
     else capacity() promises room that Ray does not have (over-launch)."""
-    from tunecore.executors import Resources
-
     if not labels:
         original = ray.util.placement_group
 
@@ -413,9 +421,9 @@ def test_a_connection_that_does_not_authenticate_is_dropped(
 ) -> None:
     import socket
 
-    from tune_ray import executor as module
+    from tune_ray import connections
 
-    monkeypatch.setattr(module, "HANDSHAKE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(connections, "HANDSHAKE_TIMEOUT_S", 0.5)
     harness = Harness(RayExecutor(), conformance_trainable, tmp_path, None, 30.0)
     try:
         address = harness.executor._listener.getsockname()[:2]  # type: ignore[attr-defined]
@@ -435,3 +443,119 @@ def test_a_connection_that_does_not_authenticate_is_dropped(
             rogue.close()
     finally:
         harness.shutdown_and_check()
+
+
+def test_checkpoints_travel_through_the_object_store_not_the_connection(
+    cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """checkpoint_sync="driver": a checkpoint 32 times larger than the largest message the connections accept
+    goes from node_b to the driver and from the driver to node_a intact; it was in Ray's object store when
+    the driver had it, and nothing stays there afterwards."""
+    size = 8 * 1024 * 1024
+    monkeypatch.setattr(wire, "MAX_MESSAGE_BYTES", size // 32)
+    stored: list[int] = []
+
+    def rule(harness: Harness, trial_id: str, result: dict[str, Any]) -> Decision:
+        stored.append(object_store_bytes())  # in on_result: the checkpoint is in the trial's directory now
+        return CONTINUE
+
+    ids = node_ids()
+    harness = Harness(RayExecutor(checkpoint_sync="driver", reuse_actors=False), big_checkpoint, tmp_path, rule, 60.0)
+    try:
+        harness.launch("up", {"size": size, "seed": 1}, resources=Resources({"cpu": 0.5, "node_b": 0.01}))
+        harness.finish()
+        assert harness.handler.outcome("up") is Outcome.COMPLETED, harness.handler.ends
+        [sent], [path] = harness.handler.results["up"], harness.handler.checkpoints["up"]
+        assert sent["node_id"] == ids["node_b"] and path is not None and path.startswith(str(tmp_path / "up"))
+        assert hashlib.sha256(Path(path, "weights").read_bytes()).hexdigest() == sent["sent"]
+        assert stored[0] >= size, f"the checkpoint was not in Ray's object store ({stored[0]} bytes there)"
+        harness.launch("down", {}, resources=Resources({"cpu": 0.5, "node_a": 0.01}), checkpoint=path)
+        harness.finish()
+        assert harness.handler.outcome("down") is Outcome.COMPLETED, harness.handler.ends
+        [restored] = harness.handler.results["down"]
+        assert restored["restored"] == sent["sent"] and restored["node_id"] == ids["node_a"]
+        assert restored["path"].startswith(str(Path(scratch_base(), ids["node_a"])))
+    finally:
+        harness.shutdown_and_check()
+    assert object_store_drains(below=size // 4) < size // 4, "checkpoints stayed in the object store"
+
+
+def test_a_trial_that_only_a_departed_node_could_hold_fails_instead_of_waiting(cluster: Any, tmp_path: Path) -> None:
+    """A trial pinned (custom resource) to a node that left waits start_timeout_s for a node that can hold it,
+    then ends ERRORED naming its request and the nodes left; the next of that shape fails at once; once such
+    a node joins, trials of that shape run again."""
+    lone = cluster.add_node(num_cpus=1, resources={"lone": 1})
+    cluster.wait_for_nodes()
+    hold = tmp_path / "hold"
+    hold.touch()
+    shape = Resources({"cpu": 0.5, "lone": 0.5})
+    harness = Harness(RayExecutor(start_timeout_s=3, reuse_actors=False), counter, tmp_path, None, 60.0)
+    joined: list[Any] = []
+    ends = harness.handler.ends
+    try:
+        harness.launch("t1", {"steps": 3, "hold": str(hold), "hold_at": 2}, resources=shape)
+        harness.run_until(lambda: (tmp_path / "hold.reached").exists(), "t1 to start")
+        cluster.remove_node(lone)
+        harness.run_until(lambda: "t1" in ends, "t1 to die with its node")
+        assert harness.handler.outcome("t1") is Outcome.WORKER_DIED
+        began = time.monotonic()
+        harness.launch("t2", {"steps": 1}, resources=shape)  # capacity() counts it: it must not wait forever
+        harness.run_until(lambda: "t2" in ends, "t2 to fail")
+        waited = time.monotonic() - began
+        [(outcome, error)] = ends["t2"]
+        assert outcome is Outcome.ERRORED and 2.5 < waited < 10, (outcome, waited)
+        assert "ResourceError" in str(error) and "no node of the Ray cluster can hold it" in str(error)
+        assert "lone=0.5" in str(error) and "2 nodes" in str(error), error
+        began = time.monotonic()
+        harness.launch("t3", {"steps": 1}, resources=shape)
+        harness.run_until(lambda: "t3" in ends, "t3 to fail")
+        assert harness.handler.outcome("t3") is Outcome.ERRORED and time.monotonic() - began < 1.5
+        joined.append(cluster.add_node(num_cpus=1, resources={"lone": 1}))
+        cluster.wait_for_nodes()
+        harness.launch("t4", {"steps": 1}, resources=shape)
+        harness.run_until(lambda: "t4" in ends, "t4 to run on the node that joined")
+        assert harness.handler.outcome("t4") is Outcome.COMPLETED, ends["t4"]
+        harness.finish()
+    finally:
+        hold.unlink(missing_ok=True)
+        for node in joined:  # its processes are children of this one: gone before the harness checks
+            cluster.remove_node(node)
+        harness.shutdown_and_check()
+
+
+def test_what_a_trial_printed_before_its_actor_died_reaches_the_driver(cluster: Any, tmp_path: Path) -> None:
+    """checkpoint_sync="driver": a trial's output reaches <trial>/stdout.log on the driver as it is printed,
+    so what it printed before its actor died is there; a trial that lives has each line once."""
+    space = {"die": tunecore.grid_search([True, False]), "linger": 2.0}
+    grid = run(tmp_path, prints_then_dies, space, options={"checkpoint_sync": "driver"})
+    trials = {result.config["die"]: result for result in grid}
+    died, lived = trials[True], trials[False]
+    assert "died" in Path(died.path, "error.txt").read_text()
+    for result in (died, lived):
+        log = Path(result.path, "stdout.log").read_text()
+        assert log.count("printed before the first report by") == 1, log
+        assert log.count("printed after the report by") == 1, log
+    assert lived.error is None
+
+
+def test_an_actor_death_never_holds_the_driver_and_its_error_keeps_rays_reason(cluster: Any, tmp_path: Path) -> None:
+    """One actor's connection is cut while it lives on (Ray knows nothing yet), another's process exits: the
+    driver's thread never waits for Ray's verdict, and the exited one's error still says what Ray said."""
+    harness = Harness(RayExecutor(reuse_actors=False), dies_or_cuts_its_connection, tmp_path, None, 60.0)
+    longest = 0.0
+    try:
+        for how in ("cut", "exit"):
+            harness.launch(how, {"how": how}, resources=Resources({"cpu": 0.5}))
+        deadline = time.monotonic() + 60
+        while harness.handler.running:
+            assert time.monotonic() < deadline, harness.handler.ends
+            began = time.monotonic()
+            harness.executor.process(0.02)
+            longest = max(longest, time.monotonic() - began)
+    finally:
+        harness.shutdown_and_check()
+    assert longest < 0.6, f"process() was held {longest:.2f} s by an actor's death"
+    [(cut, cut_error)], [(exited, exit_error)] = harness.handler.ends["cut"], harness.handler.ends["exit"]
+    assert cut is exited is Outcome.WORKER_DIED
+    assert "its connection to the driver closed" in str(cut_error)
+    assert "ActorDiedError" in str(exit_error), exit_error

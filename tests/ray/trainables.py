@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -65,3 +68,48 @@ def counter(config: dict[str, Any]) -> None:
             {"count": state["count"], "restored_from": restored_from, "restored_path": restored_path, **here},
             checkpoint=tunecore.Checkpoint.from_dict(state),
         )
+
+
+def big_checkpoint(config: dict[str, Any]) -> None:
+    """Report one checkpoint holding ``size`` random bytes (from ``seed``) and their hash; launched from a
+    checkpoint, report the hash of the bytes it restored instead."""
+    checkpoint = tunecore.get_checkpoint()
+    if checkpoint is not None:
+        restored = Path(checkpoint.path, "weights").read_bytes()
+        tunecore.report({"restored": hashlib.sha256(restored).hexdigest(), "path": checkpoint.path, **where()})
+        return
+    directory = Path(tunecore.get_context().trial_dir, "weights-out")
+    directory.mkdir(parents=True, exist_ok=True)
+    data = random.Random(config["seed"]).randbytes(config["size"])
+    (directory / "weights").write_bytes(data)
+    tunecore.report(
+        {"sent": hashlib.sha256(data).hexdigest(), **where()}, checkpoint=tunecore.Checkpoint.from_directory(directory)
+    )
+
+
+def prints_then_dies(config: dict[str, Any]) -> None:
+    """Print a line, report, print another; with ``die``, wait ``linger`` s and end the actor's process."""
+    print(f"printed before the first report by {tunecore.get_context().trial_id}")
+    tunecore.report({"x": 1})
+    print(f"printed after the report by {tunecore.get_context().trial_id}")
+    if config.get("die"):
+        time.sleep(config.get("linger", 2.0))
+        os._exit(3)
+
+
+def dies_or_cuts_its_connection(config: dict[str, Any]) -> None:
+    """After one report: ``how="exit"`` ends the actor's process; ``how="cut"`` cuts the actor's connection
+    to the driver and lives on for ``linger`` s (an actor whose death Ray does not know of yet)."""
+    from tunecore.session import _current_session
+
+    tunecore.report({"x": 1})
+    session = _current_session()
+    assert session is not None
+    time.sleep(0.3)  # the answer to the report has arrived
+    if config["how"] == "exit":
+        os._exit(7)
+    conn = session.channel.conn  # type: ignore[attr-defined]
+    cut = socket.socket(fileno=os.dup(conn.fileno()))
+    cut.shutdown(socket.SHUT_RDWR)
+    cut.close()
+    time.sleep(config.get("linger", 4.0))

@@ -5,7 +5,9 @@ driver (:mod:`tune_ray.wire`), announces itself, loads the trainable, then runs 
 Reports are pipelined exactly as in the ``local`` executor: result *k* is written to the connection and the
 trial goes on; its next ``report()`` waits for the answer to *k*. When the driver's experiment directory is
 not visible on this node (``checkpoint_sync="driver"``, or ``"auto"`` deciding so), the trial works in a
-scratch directory of this node and its checkpoints and log travel as bytes over the connection.
+scratch directory of this node: its checkpoints travel through Ray's object store (:mod:`tune_ray.objects`,
+the connection carries their references) and its log over the connection as it grows
+(:mod:`tune_ray.logship`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import socket
 import struct
 import sys
 import tempfile
+import threading
 import traceback
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from typing import Any
@@ -24,8 +27,9 @@ from typing import Any
 import attrs
 import cloudpickle
 
-from tune_ray import transfer
-from tune_ray.wire import ANSWER, END, EXIT, HELLO, LAUNCH, RESULT, dumps, loads
+from tune_ray import objects, transfer
+from tune_ray.logship import LogShipper
+from tune_ray.wire import ANSWER, END, EXIT, HELLO, LAUNCH, MAX_MESSAGE_BYTES, RESULT, dumps, loads
 from tunecore.executors import Action, CurrentLaunch, Outcome, TrialLaunch, TrialOutcome, TrialRunner
 
 SCRATCH_ENV = "TUNE_RAY_SCRATCH_DIR"
@@ -42,11 +46,17 @@ class ActorExit(BaseException):
 class ActorChannel:
     """The pipelined :class:`~tunecore.executors.ReportChannel` of a trial actor."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, max_message: int = MAX_MESSAGE_BYTES) -> None:
         self.conn = conn
+        self.max_message = max_message
         self.launch = CurrentLaunch()
         self.scratch: str | None = None
-        """The trial's directory on this node when checkpoints travel as bytes (else None)."""
+        """The trial's directory on this node when checkpoints travel through the object store (else None)."""
+        self.log: LogShipper | None = None
+        """Sends the trial's log to the driver as it grows (scratch only)."""
+        self._held: dict[int, Any] = {}
+        """Object refs of checkpoints sent, by result seq, kept until the driver answers that result."""
+        self._send_lock = threading.Lock()
         self._seq = 0
         self._awaiting = 0
         self._action: Action | None = None
@@ -72,15 +82,20 @@ class ActorChannel:
         return Action.CONTINUE if self._action is None else self._action
 
     def send(self, trial_id: str, result: dict[str, Any], checkpoint: str | None) -> Action:
-        """Write the result (and the checkpoint, packed when it lives in scratch) without waiting."""
+        """Write the result without waiting: the log so far first; a checkpoint in scratch goes into the object
+        store and the message holds its reference."""
         self._seq += 1
-        blob = None
+        if self.log is not None:
+            self.log.ship()
+        shared = None
         sent = None
         if checkpoint is not None and self.scratch is not None:
-            blob = transfer.pack(checkpoint)
+            ref = objects.put_directory(checkpoint, temp_dir=self.scratch)
+            self._held[self._seq] = ref
+            shared = objects.share(ref)
             sent, checkpoint = checkpoint, os.path.basename(checkpoint)
-        self.post((RESULT, self._seq, result, checkpoint, blob))
-        if sent is not None:  # the driver has it now: the node keeps only the latest
+        self.post((RESULT, self._seq, result, checkpoint, shared))
+        if sent is not None:  # in the object store now: the scratch directory keeps only the latest
             previous, self._last_sent = self._last_sent, sent
             if previous is not None and previous != sent and _inside(previous, self.scratch):
                 shutil.rmtree(previous, ignore_errors=True)
@@ -91,6 +106,8 @@ class ActorChannel:
         """Apply an answer or exit; return a launch message."""
         kind = message[0]
         if kind == ANSWER:
+            for seq in [seq for seq in self._held if seq <= message[1]]:  # the driver has their checkpoints
+                del self._held[seq]
             if message[1] == self._awaiting:
                 self._awaiting = 0
                 if message[2] != _CONTINUE_VALUE:
@@ -104,25 +121,29 @@ class ActorChannel:
     def receive(self) -> tuple[Any, ...]:
         """The next message from the driver (blocking)."""
         try:
-            result: tuple[Any, ...] = loads(self.conn.recv_bytes())
-        except (EOFError, OSError):
+            result: tuple[Any, ...] = loads(self.conn.recv_bytes(self.max_message))
+        except (EOFError, OSError):  # gone, or a message longer than max_message
             raise ActorExit from None
         return result
 
     def post(self, message: tuple[Any, ...]) -> None:
-        """Send ``message`` to the driver."""
+        """Send ``message`` to the driver (from any thread)."""
+        data = dumps(message)
         try:
-            self.conn.send_bytes(dumps(message))
+            with self._send_lock:
+                self.conn.send_bytes(data)
         except OSError:
             raise ActorExit from None
 
 
 @attrs.define
 class _Redirect:
-    """The process's stdout and stderr sent to a file for one trial (file descriptors 1 and 2)."""
+    """The process's stdout and stderr sent to a file for one trial (file descriptors 1 and 2), Python's
+    streams line-buffered meanwhile (each printed line is in the file at once, as on a terminal)."""
 
     path: str
     saved: tuple[int, int] = (-1, -1)
+    buffering: list[tuple[Any, bool]] = attrs.field(factory=list)
 
     def __enter__(self) -> _Redirect:
         _flush()
@@ -132,10 +153,23 @@ class _Redirect:
         os.dup2(target, 1)
         os.dup2(target, 2)
         os.close(target)
+        streams: tuple[Any, ...] = (sys.stdout, sys.stderr)
+        for stream in streams:
+            try:
+                self.buffering.append((stream, bool(stream.line_buffering)))
+                stream.reconfigure(line_buffering=True)
+            except (AttributeError, OSError, ValueError):  # not a TextIOWrapper: left as it is
+                pass
         return self
 
     def __exit__(self, *exc: object) -> None:
         _flush()
+        for stream, line_buffering in self.buffering:
+            try:
+                stream.reconfigure(line_buffering=line_buffering)
+            except (AttributeError, OSError, ValueError):
+                pass
+        self.buffering.clear()
         for fd, saved in zip((1, 2), self.saved, strict=True):
             os.dup2(saved, fd)
             os.close(saved)
@@ -177,6 +211,7 @@ class TrialActor:
         sync: str,
         marker: tuple[str, str] | None,
         capture_output: bool,
+        max_message: int = MAX_MESSAGE_BYTES,
     ) -> str:
         """Connect to the driver and run the launches it sends until told to exit; return why it ended."""
         import ray
@@ -185,7 +220,7 @@ class TrialActor:
         shared = sync == "shared" or (sync == "auto" and _marker_visible(marker))
         conn = connect_back(address, authkey)
         _no_delay(conn)
-        channel = ActorChannel(conn)
+        channel = ActorChannel(conn, max_message)
         channel.post((HELLO, actor_key, node_id, os.getpid(), shared))
         runner: TrialRunner | None = None
         init_error = None
@@ -203,8 +238,8 @@ class TrialActor:
                     continue
                 launch: TrialLaunch = message[1]
                 scratch = None if shared else os.path.join(scratch_root, f"{launch.trial_id}-{launch.token}")
-                outcome, log = self._run(runner, init_error, launch, message[2], scratch, channel, capture_output)
-                channel.post((END, outcome.kind.value, outcome.error, log))
+                outcome = self._run(runner, init_error, launch, message[2], scratch, channel, capture_output)
+                channel.post((END, outcome.kind.value, outcome.error))
         except ActorExit:
             pass
         finally:
@@ -219,24 +254,26 @@ class TrialActor:
         runner: TrialRunner | None,
         init_error: str | None,
         launch: TrialLaunch,
-        blob: bytes | None,
+        checkpoint_ref: bytes | None,
         scratch: str | None,
         channel: ActorChannel,
         capture_output: bool,
-    ) -> tuple[TrialOutcome, bytes | None]:
+    ) -> TrialOutcome:
         channel.begin(launch.token, scratch)
         lock: int | None = None
         try:
             if scratch is not None:
                 try:
                     lock = _own(scratch)
-                    launch = _restore_in_scratch(launch, blob, scratch)
+                    launch = _restore_in_scratch(launch, checkpoint_ref, scratch)
                 except Exception:
                     error = f"trial {launch.trial_id}: its checkpoint could not be restored on this node:\n"
-                    return TrialOutcome(Outcome.ERRORED, error=error + traceback.format_exc()), None
-            log_path = os.path.join(launch.trial_dir, "stdout.log")
+                    return TrialOutcome(Outcome.ERRORED, error=error + traceback.format_exc())
             if runner is None:
-                return TrialOutcome(Outcome.ERRORED, error=init_error), None
+                return TrialOutcome(Outcome.ERRORED, error=init_error)
+            log_path = os.path.join(launch.trial_dir, "stdout.log")
+            if scratch is not None and capture_output:
+                channel.log = LogShipper(log_path, channel.post).start()
             try:
                 if capture_output:
                     with _Redirect(log_path):
@@ -247,12 +284,13 @@ class TrialActor:
                 raise
             except BaseException:  # SystemExit, KeyboardInterrupt...: the trial's error, not the actor's death
                 outcome = TrialOutcome(Outcome.ERRORED, error=traceback.format_exc())
-            log = None
-            if scratch is not None and capture_output and os.path.exists(log_path):
-                with open(log_path, "rb") as file:
-                    log = file.read()
-            return outcome, log
+            if channel.log is not None:
+                channel.log.close()  # the rest of the log, before the end
+            return outcome
         finally:
+            if channel.log is not None:
+                channel.log.stop()
+                channel.log = None
             channel.end()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -306,16 +344,21 @@ def _inside(path: str, directory: str | None) -> bool:
     return os.path.commonpath([os.path.abspath(path), os.path.abspath(directory)]) == os.path.abspath(directory)
 
 
-def _restore_in_scratch(launch: TrialLaunch, blob: bytes | None, scratch: str) -> TrialLaunch:
-    """``launch`` working in ``scratch``, its checkpoint (sent as ``blob``) unpacked there."""
+def _restore_in_scratch(launch: TrialLaunch, checkpoint_ref: bytes | None, scratch: str) -> TrialLaunch:
+    """``launch`` working in ``scratch``, its checkpoint (an object of the object store, ``checkpoint_ref``
+    its reference from :func:`tune_ray.objects.share`) unpacked there."""
     os.makedirs(scratch, exist_ok=True)
     checkpoint = launch.checkpoint
     if checkpoint is not None:
-        if blob is None:
+        if checkpoint_ref is None:
             raise RuntimeError(
-                f"the driver sent no bytes for checkpoint {checkpoint} (the driver's storage is not visible here)"
+                f"the driver sent no object for checkpoint {checkpoint} (the driver's storage is not visible here)"
             )
-        checkpoint = transfer.unpack(blob, os.path.join(scratch, "restored", os.path.basename(checkpoint)))
+        buffer = objects.fetch(objects.receive(checkpoint_ref))
+        try:
+            checkpoint = transfer.unpack(buffer, os.path.join(scratch, "restored", os.path.basename(checkpoint)))
+        finally:
+            buffer.release()
     return attrs.evolve(launch, trial_dir=scratch, checkpoint=checkpoint, token=launch.token)
 
 

@@ -3,6 +3,9 @@
 The driver keeps the controller and storage. Ray places and starts the actors; results and answers go over
 one authenticated TCP connection per actor (:mod:`tune_ray.wire`), so a result costs about what it costs
 with the ``local`` executor. Capacity comes from the executor's own :class:`~tune_ray.ledger.Ledger`.
+Checkpoints that travel (``checkpoint_sync="driver"``) go through Ray's object store
+(:mod:`tune_ray.objects`), fetched and written in helper threads (:mod:`tune_ray.jobs`) while the driver's
+thread goes on serving the other trials; each actor's messages are still handled in the order it sent them.
 """
 
 from __future__ import annotations
@@ -13,20 +16,21 @@ import os
 import secrets
 import select
 import socket
-import struct
-import threading
 import time
-from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
+from collections import deque
+from multiprocessing.connection import Connection
 from typing import Any
 
 import attrs
 
-from tune_ray import transfer
+from tune_ray import objects, transfer, wire
 from tune_ray.actor import TrialActor
 from tune_ray.connect import RayConnection, connect
+from tune_ray.connections import Frames, Handshakes, shut
+from tune_ray.jobs import Job, Jobs
 from tune_ray.ledger import Ledger, actor_options, from_ray_nodes, ray_bundle
 from tune_ray.payload import pickle_trainable
-from tune_ray.wire import ANSWER, END, HELLO, LAUNCH, RESULT, dumps, loads
+from tune_ray.wire import ANSWER, END, HELLO, LAUNCH, LOG, RESULT, dumps, loads
 from tunecore.errors import ConfigError, TuneError
 from tunecore.executors import (
     Action,
@@ -45,18 +49,13 @@ LIVENESS_INTERVAL_S = 1.0
 """How often Ray is asked which actors died (a dead node may not close its connections)."""
 REFRESH_INTERVAL_S = 10.0
 """How often the node list is read again (nodes that joined)."""
-HANDSHAKE_TIMEOUT_S = 5.0
-"""How long a new connection may take, in all, to authenticate and announce itself (in a helper thread: the
-driver's thread never waits for a peer)."""
-MAX_HANDSHAKES = 64
-"""At most this many connections authenticate at once; more are closed at once."""
 MESSAGE_TIMEOUT_S = 60.0
 """Once the first bytes of a message from an actor arrived, the whole message must within this many seconds,
 else its connection is taken for dead (its trial ends WORKER_DIED): a node that goes silent mid-message."""
-SEND_TIMEOUT_S = 60.0
-"""A message to an actor that cannot be written within this many seconds ends its connection."""
-KEEPALIVE_S = (30, 10, 3)
-"""TCP keepalive of every connection: idle seconds, interval, probes (a vanished node is noticed)."""
+DEATH_DETAIL_S = 2.0
+"""After an actor's death is seen (its connection ended), its trial ends once Ray says why the actor died
+(the reason goes into the trial's error) or after this many seconds; the driver's thread never waits."""
+_DYING_POLL_S = 0.05
 _READ_SIZE = 1 << 20
 NODE_ID_LABEL = "ray.io/node-id"
 """The label Ray gives every node: its id (a placement group's bundles are pinned with it)."""
@@ -83,7 +82,27 @@ class _Actor:
     node_id: str = ""
     run: _Run | None = None
     dead: bool = False
-    reader: _Frames = attrs.field(factory=lambda: _Frames())
+    """Killed (or gone) and forgotten: nothing of it is handled any more."""
+    dying: _Dying | None = None
+    """Its death was seen (its connection is closed); its trial ends in :meth:`RayExecutor._check_dying`."""
+    fetching: bool = False
+    """A checkpoint it sent is being fetched: its later messages wait in ``backlog``."""
+    backlog: deque[tuple[Any, ...]] = attrs.field(factory=deque)
+    """Messages received and not handled yet (in order)."""
+    reader: Frames = attrs.field(factory=lambda: Frames(wire.MAX_MESSAGE_BYTES))
+
+    @property
+    def placing(self) -> bool:
+        """Not connected yet (Ray has not placed or started it)."""
+        return self.conn is None and not self.dead and self.dying is None
+
+
+@attrs.define(eq=False)
+class _Dying:
+    """Why an actor is taken for dead, and until when its trial's end waits for Ray's own reason."""
+
+    why: str
+    deadline: float
 
 
 @attrs.define(eq=False)
@@ -94,6 +113,55 @@ class _Run:
     actor: _Actor
     stop_requested: bool = False
     sent: bool = False
+    launch_ref: Any = None
+    """The object holding the launch's checkpoint for the actor; dropped at its first message (restored)."""
+
+
+@attrs.define(eq=False)
+class _Waiting:
+    """A launch that no alive node can hold (the nodes that could have left): it waits for one until
+    ``deadline``, then ends ERRORED."""
+
+    launch: TrialLaunch
+    deadline: float
+    stop_requested: bool = False
+
+
+@attrs.define(eq=False)
+class _Fetch:
+    """A result's checkpoint on its way from the object store into the trial's directory."""
+
+    actor: _Actor
+    run: _Run
+    message: tuple[Any, ...]
+    target: str
+
+
+@attrs.define(eq=False)
+class _Put:
+    """A launch's checkpoint on its way into the object store, for the actor that runs it."""
+
+    actor: _Actor
+    run: _Run
+
+
+class _Unavailable(Exception):
+    """Ray could not give a checkpoint's object (its owner, the actor, or its node died first)."""
+
+
+def _fetch_checkpoint(shared: bytes, target: str) -> str:
+    """(A helper thread.) The object whose reference is ``shared``, staged as a checkpoint for ``target``:
+    the staging directory."""
+    try:
+        buffer = objects.fetch_shared(shared)
+    except objects.BadReference:
+        raise
+    except Exception as exc:
+        raise _Unavailable(_why(exc)) from exc
+    try:
+        return transfer.stage(buffer, target)
+    finally:
+        buffer.release()
 
 
 def _check_positive(name: str, value: Any, integer: bool) -> None:
@@ -112,10 +180,12 @@ class RayExecutor(Executor):
     * ``reuse_actors`` (True): keep an ended trial's actor for the next trial of the same resources;
     * ``max_concurrent``: at most this many trials of this experiment at once (default: what the cluster holds);
     * ``checkpoint_sync``: ``"shared"`` (every node sees the experiment's storage path), ``"driver"``
-      (checkpoints and logs travel over the connection to the driver's storage, and back to whichever node
-      resumes from them), ``"auto"`` (shared on the nodes where the storage is visible, driver elsewhere);
+      (checkpoints travel through Ray's object store to the driver's storage, and back to whichever node
+      resumes from them; logs over the connection as they grow), ``"auto"`` (shared on the nodes where the
+      storage is visible, driver elsewhere);
     * ``start_timeout_s`` (60): a trial whose actor is not placed and connected in time ends ERRORED,
-      naming its request and the cluster's nodes;
+      naming its request and the cluster's nodes; so does a trial that no alive node can hold any more,
+      when no node that can joins in that time;
     * ``log_to_driver`` (False): False sends a trial's stdout and stderr to ``<trial>/stdout.log``; True
       leaves them to Ray, which prints them on the driver.
     """
@@ -156,8 +226,13 @@ class RayExecutor(Executor):
         self._actors: dict[int, _Actor] = {}
         self._idle: dict[Resources, list[_Actor]] = {}
         self._by_trial: dict[str, _Run] = {}
-        self._by_fd: dict[int, _Actor | str | None] = {}  # None: the listener; "wake": handshakes done
-        self._handshakes: _Handshakes | None = None
+        self._by_fd: dict[int, _Actor | str | None] = {}  # None: the listener; "wake": handshakes; "jobs"
+        self._handshakes: Handshakes | None = None
+        self._jobs: Jobs | None = None
+        self._waiting: dict[str, _Waiting] = {}
+        self._given_up: set[Resources] = set()
+        """Requests whose launch waited in vain for a node: the next ones fail at once (until one can fit)."""
+        self._dying: set[_Actor] = set()
         self._poller = select.poll()
         self._listener: socket.socket | None = None
         self._authkey = b""
@@ -182,10 +257,7 @@ class RayExecutor(Executor):
         try:
             self._ledger = Ledger(*from_ray_nodes(self._ray.nodes()))
             if not self._ledger.feasible(request):
-                raise ResourceError(
-                    f"each trial needs {request.describe()} but no node of the Ray cluster can hold it (each"
-                    f" bundle must fit on one node): the cluster has {self._ledger.describe()}: {_FIX}"
-                )
+                raise ResourceError(self._cannot_hold(f"each trial needs {request.describe()}"))
             self._payload_ref = self._ray.put(pickle_trainable(trainable))
             self._authkey = secrets.token_bytes(32)
             host = self._ray.util.get_node_ip_address()
@@ -194,8 +266,10 @@ class RayExecutor(Executor):
             listener.listen(128)
             self._listener = listener
             self._watch(listener.fileno(), None)
-            self._handshakes = _Handshakes()
+            self._handshakes = Handshakes()
             self._watch(self._handshakes.wake_fd, "wake")
+            self._jobs = Jobs()
+            self._watch(self._jobs.wake_fd, "jobs")
             self._handler = handler
             self._next_refresh = time.monotonic() + REFRESH_INTERVAL_S
         except BaseException:
@@ -203,11 +277,19 @@ class RayExecutor(Executor):
             raise
 
     def capacity(self, resources: ResourceRequest) -> int:
-        """How many more trials of ``resources`` fit now, by the ledger (idle actors count as free)."""
+        """How many more trials of ``resources`` fit now, by the ledger (idle actors count as free).
+
+        A request that no alive node can hold any more (the nodes that could have left) counts as 1 while
+        none of its shape waits: the controller launches that trial, which waits up to ``start_timeout_s``
+        for such a node and else ends ERRORED naming its request (a pending trial would wait forever)."""
         if not self._started or self._closed or self._handler is None:
             return 0
         request = self._as_request(resources)
-        limit = 2**31 if self.max_concurrent is None else self.max_concurrent - len(self._by_trial)
+        limit = 2**31 if self.max_concurrent is None else self.max_concurrent - self.running()
+        if limit <= 0:
+            return 0
+        if not self._ledger.feasible(request):
+            return 0 if any(waiting.launch.resources == request for waiting in self._waiting.values()) else 1
         return self._ledger.how_many(request, limit)
 
     def _as_request(self, resources: ResourceRequest) -> Resources:
@@ -221,31 +303,45 @@ class RayExecutor(Executor):
         return request
 
     def launch(self, launch: TrialLaunch) -> None:
-        """Run ``launch`` on an idle actor of its shape, or on a new actor placed by the ledger."""
+        """Run ``launch`` on an idle actor of its shape, or on a new actor placed by the ledger; a launch that
+        no alive node can hold waits for one (:class:`_Waiting`)."""
         if not self._started or self._closed or self._handler is None:
             raise TuneError("RayExecutor.launch() needs start() first and cannot follow shutdown()")
-        if launch.trial_id in self._by_trial:
+        if launch.trial_id in self._by_trial or launch.trial_id in self._waiting:
             raise TuneError(f"trial {launch.trial_id} is already running")
+        request = launch.resources
+        if not self._ledger.feasible(request):
+            self._refresh_nodes()  # a node may have joined since the last look
+        if not self._ledger.feasible(request):
+            now = time.monotonic()
+            deadline = now if request in self._given_up else now + self.start_timeout_s
+            self._waiting[launch.trial_id] = _Waiting(launch, deadline)
+            return
+        self._given_up.discard(request)
+        self._start_run(launch, time.monotonic() + self.start_timeout_s)
+
+    def _start_run(self, launch: TrialLaunch, deadline: float, stop_requested: bool = False) -> None:
         request = launch.resources
         idle = self._idle.get(request)
         if idle:
             actor = idle.pop()
             self._ledger.set_idle(actor.nodes, actor.shape, idle=False)
         else:
-            actor = self._new_actor(launch)
-        run = _Run(launch, actor)
+            actor = self._new_actor(launch, deadline)
+        run = _Run(launch, actor, stop_requested)
         actor.run = run
         self._by_trial[launch.trial_id] = run
         if actor.conn is not None:
             self._send_launch(run)
 
     def process(self, timeout: float) -> None:
-        """Wait up to ``timeout`` s for messages from actors, handle every one ready, then check placements
-        and deaths."""
-        if not self._by_trial and not self._actors:  # nothing to hear from: wait, and see nodes that join
-            if self._handler is None or self._closed:
-                return
-            now = time.monotonic()
+        """Wait up to ``timeout`` s for messages from actors and finished transfers, handle every one ready,
+        then check placements, waiting launches and deaths."""
+        if self._handler is None or self._closed:
+            return
+        assert self._jobs is not None
+        if not (self._by_trial or self._actors or self._waiting or self._jobs.pending):
+            now = time.monotonic()  # nothing to hear from: wait, and see nodes that join
             if now >= self._next_refresh:
                 self._next_refresh = now + REFRESH_INTERVAL_S
                 self._refresh_nodes()
@@ -253,20 +349,28 @@ class RayExecutor(Executor):
             return
         now = time.monotonic()
         wait_s = max(timeout, 0.0)
-        placing = [a.deadline for a in self._actors.values() if a.conn is None and not a.dead]
+        placing = [actor.deadline for actor in self._actors.values() if actor.placing]
         if placing:
             wait_s = min(wait_s, max(min(placing) - now, 0.0), LIVENESS_INTERVAL_S)
-        if any(a.reader.partial_since is not None for a in self._actors.values()):
+        if any(actor.reader.partial_since is not None for actor in self._actors.values()):
             wait_s = min(wait_s, LIVENESS_INTERVAL_S)  # a message is half-way: see whether it stalls
+        if self._waiting:
+            deadline = min(waiting.deadline for waiting in self._waiting.values())
+            wait_s = min(wait_s, max(deadline - now, 0.0), LIVENESS_INTERVAL_S)
+        if self._dying:
+            wait_s = min(wait_s, _DYING_POLL_S)
         ready = self._poller.poll(math.ceil(wait_s * 1000))
         for target in [self._by_fd[fd] for fd, _ in ready if fd in self._by_fd]:
             if target is None:
                 self._accept()
-            elif isinstance(target, str):
+            elif target == "wake":
                 assert self._handshakes is not None
                 for conn, message in self._handshakes.done():
                     self._hello(conn, message)
-            elif not target.dead:
+            elif target == "jobs":
+                for job in self._jobs.done():
+                    self._job_done(job)
+            elif isinstance(target, _Actor) and target.conn is not None:
                 self._drain(target)
         now = time.monotonic()
         self._check_stalled(now)
@@ -275,12 +379,26 @@ class RayExecutor(Executor):
         if now >= self._next_liveness:
             self._next_liveness = now + LIVENESS_INTERVAL_S
             self._check_liveness()
+            if self._waiting:
+                self._refresh_nodes()  # a node that can hold a waiting launch is used within a second
         if now >= self._next_refresh:
             self._next_refresh = now + REFRESH_INTERVAL_S
             self._refresh_nodes()
+        if self._waiting:
+            self._check_waiting(now)
+        if self._dying:
+            self._check_dying(now)
 
     def stop(self, trial_id: str, force: bool = False) -> None:
         """Ask a trial to stop after its next result, or (``force``) kill its actor and end it now."""
+        waiting = self._waiting.get(trial_id)
+        if waiting is not None:
+            waiting.stop_requested = True
+            if force:
+                del self._waiting[trial_id]
+                assert self._handler is not None
+                self._handler.on_trial_end(trial_id, Outcome.STOPPED, None)
+            return
         run = self._by_trial.get(trial_id)
         if run is None:
             return
@@ -294,15 +412,17 @@ class RayExecutor(Executor):
 
     def running(self) -> int:
         """How many launched trials have not ended yet."""
-        return len(self._by_trial)
+        return len(self._by_trial) + len(self._waiting)
 
     def shutdown(self) -> None:
-        """Kill every actor (and placement group), wait for Ray to confirm, close the port; shut down or
-        disconnect the Ray that tunecore started. Trials still running get no ``on_trial_end``."""
+        """Kill every actor (and placement group), wait for Ray to confirm and for transfers in progress,
+        close the port; shut down or disconnect the Ray that tunecore started. Trials still running get no
+        ``on_trial_end``."""
         if self._closed:
             return
         self._closed = True
         self._by_trial.clear()
+        self._waiting.clear()
         actors = list(self._actors.values())
         for actor in actors:
             self._kill(actor)
@@ -312,6 +432,9 @@ class RayExecutor(Executor):
                 self._ray.wait(refs, num_returns=len(refs), timeout=self.shutdown_grace_s)
             except Exception:  # Ray itself is going away: nothing more to wait for
                 pass
+        if self._jobs is not None:  # fetches fail fast once their actors (the objects' owners) are dead
+            for job in self._jobs.close():
+                self._discard_job(job)
         for fd in list(self._by_fd):
             self._unwatch(fd)
         if self._handshakes is not None:
@@ -330,7 +453,7 @@ class RayExecutor(Executor):
 
     # -- actors ---------------------------------------------------------------------------------------
 
-    def _new_actor(self, launch: TrialLaunch) -> _Actor:
+    def _new_actor(self, launch: TrialLaunch, deadline: float) -> _Actor:
         request = launch.resources
         nodes = self._ledger.place(request)
         while nodes is None:
@@ -375,8 +498,9 @@ class RayExecutor(Executor):
             self.checkpoint_sync,
             self._marker,
             not self.log_to_driver,
+            wire.MAX_MESSAGE_BYTES,
         )
-        actor = _Actor(key, handle, request, nodes, placement_group, serve_ref, time.monotonic() + self.start_timeout_s)
+        actor = _Actor(key, handle, request, nodes, placement_group, serve_ref, deadline)
         self._actors[key] = actor
         self._ledger.book(nodes, request)
         return actor
@@ -404,17 +528,18 @@ class RayExecutor(Executor):
         if actor.dead:
             return
         actor.dead = True
+        self._dying.discard(actor)
         self._actors.pop(actor.key, None)
         idle = self._idle.get(actor.shape)
         if idle and actor in idle:
             idle.remove(actor)
             self._ledger.set_idle(actor.nodes, actor.shape, idle=False)
         self._ledger.unbook(actor.nodes, actor.shape)
-        if actor.conn is not None:
-            self._unwatch(actor.conn.fileno())
-            actor.conn.close()
+        self._disconnect(actor)
+        actor.backlog.clear()
         if actor.run is not None:
             self._by_trial.pop(actor.run.launch.trial_id, None)
+            actor.run.launch_ref = None
             actor.run = None
         ray = self._ray
         try:
@@ -427,23 +552,34 @@ class RayExecutor(Executor):
             except Exception:
                 pass
 
+    def _disconnect(self, actor: _Actor) -> None:
+        """Close the driver's end of ``actor``'s connection (nothing more is read from it)."""
+        if actor.conn is not None:
+            self._unwatch(actor.conn.fileno())
+            actor.conn.close()
+            actor.conn = None
+
     def _send_launch(self, run: _Run) -> None:
+        """Send the launch; a checkpoint for an actor that works in scratch goes into the object store first
+        (in a helper thread: :meth:`_put_done` sends the launch)."""
         actor, launch = run.actor, run.launch
-        blob = None
-        if launch.checkpoint is not None and not actor.shared:
-            blob = transfer.pack(launch.checkpoint)
         run.sent = True
-        self._send(actor, (LAUNCH, launch, blob))
+        if launch.checkpoint is None or actor.shared:
+            self._send(actor, (LAUNCH, launch, None))
+            return
+        assert self._jobs is not None
+        self._jobs.submit(_Put(actor, run), objects.put_shared, launch.checkpoint)
 
     def _send(self, actor: _Actor, message: tuple[Any, ...]) -> None:
-        assert actor.conn is not None
+        if actor.conn is None:
+            return
         try:
             actor.conn.send_bytes(dumps(message))
         except OSError:  # gone, or not reading (SEND_TIMEOUT_S): its connection's end says so at the next poll
-            _shut(actor.conn)
+            shut(actor.conn)
 
     def _accept(self) -> None:
-        """Take a new connection and authenticate it in a helper thread (:class:`_Handshakes`)."""
+        """Take a new connection and authenticate it in a helper thread (:class:`Handshakes`)."""
         assert self._listener is not None
         try:
             sock, _ = self._listener.accept()
@@ -455,7 +591,7 @@ class RayExecutor(Executor):
     def _hello(self, conn: Connection, message: Any) -> None:
         """An authenticated connection announced itself (``message``): attach it to its actor."""
         actor = self._actors.get(message[1]) if message[0] == HELLO else None
-        if actor is None or actor.dead or actor.conn is not None:
+        if actor is None or not actor.placing:
             conn.close()
             return
         actor.conn, actor.node_id, actor.shared = conn, message[2], bool(message[4])
@@ -478,8 +614,10 @@ class RayExecutor(Executor):
             actor.nodes = placed
             self._ledger.book(placed, actor.shape)
 
+    # -- messages -------------------------------------------------------------------------------------
+
     def _drain(self, actor: _Actor) -> None:
-        """Read what ``actor`` sent (never waiting for more) and handle each complete message."""
+        """Read what ``actor`` sent (never waiting for more) and handle each complete message, in order."""
         conn = actor.conn
         assert conn is not None
         try:
@@ -492,22 +630,28 @@ class RayExecutor(Executor):
             return
         reader = actor.reader
         reader.feed(data, time.monotonic())
-        while not actor.dead and actor.conn is conn:
+        while True:
             try:
                 payload = reader.next()
                 if payload is None:
-                    return
+                    break
                 message = loads(payload)
             except Exception as exc:
                 self._on_death(actor, f"it sent a message that cannot be read: {type(exc).__name__}: {exc}")
-                return
-            self._dispatch(actor, message)
+                break
+            actor.backlog.append(message)
+        self._pump(actor)
+
+    def _pump(self, actor: _Actor) -> None:
+        """Handle ``actor``'s messages received, in order, until one waits for its checkpoint to arrive."""
+        while actor.backlog and not actor.fetching and not actor.dead:
+            self._dispatch(actor, actor.backlog.popleft())
 
     def _check_stalled(self, now: float) -> None:
         """Connections whose message stopped half-way for MESSAGE_TIMEOUT_S are dead."""
         for actor in list(self._actors.values()):
             since = actor.reader.partial_since
-            if not actor.dead and since is not None and now - since > MESSAGE_TIMEOUT_S:
+            if actor.conn is not None and since is not None and now - since > MESSAGE_TIMEOUT_S:
                 self._on_death(
                     actor,
                     f"a message from it stopped half-way ({actor.reader.pending} bytes) for more than"
@@ -518,55 +662,141 @@ class RayExecutor(Executor):
         run = actor.run
         if run is None:
             return
+        run.launch_ref = None  # the actor has restored the launch's checkpoint (or given up): the object can go
         handler = self._handler
         assert handler is not None
         kind = message[0]
-        trial_id = run.launch.trial_id
         if kind == RESULT:
-            _, seq, result, checkpoint, blob = message
-            if blob is not None:
-                checkpoint = self._receive_checkpoint(actor, checkpoint, blob)
-                if checkpoint is None:
-                    return
-            done = result.get("done")
-            decision = handler.on_result(trial_id, result, checkpoint)
-            if done or actor.run is not run or actor.conn is None:
-                return
-            action = _CONTINUE if decision is None else decision.action
-            if run.stop_requested and action is _CONTINUE:
-                action = _STOP
-            if actor.reader.pending or actor.conn.poll(0):  # it sent its end already (it waits for this answer)
-                return
-            self._send(actor, (ANSWER, seq, action.value))
+            if message[4] is not None:
+                self._fetch(actor, message)
+            else:
+                self._deliver(actor, message, message[3], release=False)
+        elif kind == LOG:
+            self._append_log(run, message[1])
         elif kind == END:
-            _, outcome, error, log = message
-            if log:
-                os.makedirs(run.launch.trial_dir, exist_ok=True)
-                with open(os.path.join(run.launch.trial_dir, "stdout.log"), "ab") as file:
-                    file.write(log)
+            _, outcome, error = message
             self._end_run(actor)
-            handler.on_trial_end(trial_id, Outcome(outcome), error)
+            handler.on_trial_end(run.launch.trial_id, Outcome(outcome), error)
 
-    def _receive_checkpoint(self, actor: _Actor, name: Any, blob: Any) -> str | None:
-        """Write a checkpoint sent as bytes under its trial's directory and return its path; a name that is
-        not a plain directory name, or an archive that is refused or cannot be written, ends the trial
-        ERRORED (its actor is killed) and returns None."""
+    def _deliver(self, actor: _Actor, message: tuple[Any, ...], checkpoint: str | None, release: bool) -> None:
+        """Hand result ``message`` to the handler and answer it; ``release``: the actor holds its checkpoint in
+        the object store until an answer, which it then gets even when no decision is due."""
+        run = actor.run
+        assert run is not None and self._handler is not None
+        _, seq, result, _, _ = message
+        decision = self._handler.on_result(run.launch.trial_id, result, checkpoint)
+        if actor.run is not run:  # stopped by force from on_result
+            return
+        if result.get("done"):
+            if release:
+                self._send(actor, (ANSWER, seq, _CONTINUE.value))
+            return
+        action = _CONTINUE if decision is None else decision.action
+        if run.stop_requested and action is _CONTINUE:
+            action = _STOP
+        self._send(actor, (ANSWER, seq, action.value))
+
+    def _append_log(self, run: _Run, data: Any) -> None:
+        """Add what the trial wrote on its node to ``<trial>/stdout.log`` (best effort: a log never fails a trial)."""
+        if not isinstance(data, bytes):
+            return
+        try:
+            os.makedirs(run.launch.trial_dir, exist_ok=True)
+            with open(os.path.join(run.launch.trial_dir, "stdout.log"), "ab") as file:
+                file.write(data)
+        except OSError:
+            pass
+
+    # -- checkpoints through the object store ---------------------------------------------------------
+
+    def _fetch(self, actor: _Actor, message: tuple[Any, ...]) -> None:
+        """Start fetching result ``message``'s checkpoint (its reference) into the trial's directory, in a
+        helper thread; ``actor``'s later messages wait for it (:meth:`_fetched`). A name that is not a plain
+        directory name, or a reference that cannot be read, ends the trial ERRORED (its actor is killed)."""
         run = actor.run
         assert run is not None
-        trial_dir = run.launch.trial_dir
+        name, shared = message[3], message[4]
         if not isinstance(name, str) or name in ("", ".", "..") or os.path.basename(name) != name or "\0" in name:
             self._fail_run(actor, f"its actor sent a checkpoint named {name!r}, not a plain directory name")
-            return None
-        if not isinstance(blob, bytes):
-            self._fail_run(actor, f"its actor sent checkpoint {name!r} as {type(blob).__name__}, not bytes")
-            return None
+            return
+        if not isinstance(shared, bytes):
+            self._fail_run(actor, f"its actor sent checkpoint {name!r} without a readable object reference")
+            return
+        actor.fetching = True
+        target = os.path.join(run.launch.trial_dir, name)
+        assert self._jobs is not None
+        self._jobs.submit(_Fetch(actor, run, message, target), _fetch_checkpoint, shared, target)
+
+    def _job_done(self, job: Job) -> None:
+        if isinstance(job.context, _Fetch):
+            self._fetched(job)
+        else:
+            self._put_done(job)
+
+    def _fetched(self, job: Job) -> None:
+        """A result's checkpoint is staged (or could not be): put it in place and deliver the result, then
+        the actor's messages that waited for it."""
+        fetch: _Fetch = job.context
+        actor, run = fetch.actor, fetch.run
+        current = not actor.dead and actor.run is run
+        if current:
+            actor.fetching = False
+        name, trial_dir = fetch.message[3], run.launch.trial_dir
         try:
-            return transfer.unpack(blob, os.path.join(trial_dir, name))
-        except (transfer.TransferError, OSError) as exc:
-            self._fail_run(
-                actor, f"its checkpoint {name!r} could not be written to {trial_dir}: {type(exc).__name__}: {exc}"
-            )
-            return None
+            staging = job.future.result()
+        except objects.BadReference as exc:
+            if current:
+                self._fail_run(actor, f"its actor sent checkpoint {name!r} without a readable object reference: {exc}")
+            return
+        except _Unavailable as exc:
+            if current:
+                actor.backlog.clear()  # the trial did not end as it said: its last checkpoint is lost
+                self._on_death(actor, f"its checkpoint {name!r} could not be fetched from Ray's object store: {exc}")
+            return
+        except Exception as exc:  # refused (TransferError) or not written (OSError)
+            if current:
+                self._fail_run(actor, f"its checkpoint {name!r} could not be written to {trial_dir}: {_why(exc)}")
+            return
+        if not current:
+            transfer.discard(staging)
+            return
+        try:
+            path = transfer.commit(staging, fetch.target)
+        except OSError as exc:
+            self._fail_run(actor, f"its checkpoint {name!r} could not be written to {trial_dir}: {_why(exc)}")
+            return
+        self._deliver(actor, fetch.message, path, release=True)
+        self._pump(actor)
+
+    def _put_done(self, job: Job) -> None:
+        """A launch's checkpoint is in the object store (or could not be put there): send the launch."""
+        put: _Put = job.context
+        actor, run = put.actor, put.run
+        try:
+            ref, shared = job.future.result()
+        except Exception as exc:
+            if not actor.dead and actor.run is run:  # the actor never started it: it stays usable
+                assert self._handler is not None
+                self._end_run(actor)
+                self._handler.on_trial_end(
+                    run.launch.trial_id,
+                    Outcome.ERRORED,
+                    f"trial {run.launch.trial_id}: its checkpoint {run.launch.checkpoint} could not be sent to its"
+                    f" node: {_why(exc)}",
+                )
+            return
+        if actor.dead or actor.run is not run:
+            return
+        run.launch_ref = ref
+        self._send(actor, (LAUNCH, run.launch, shared))
+
+    @staticmethod
+    def _discard_job(job: Job) -> None:
+        """Clean up after a job whose result nobody will use (at shutdown)."""
+        if isinstance(job.context, _Fetch) and job.future.done() and job.future.exception() is None:
+            transfer.discard(job.future.result())
+
+    # -- ends -----------------------------------------------------------------------------------------
 
     def _fail_run(self, actor: _Actor, why: str) -> None:
         """End ``actor``'s trial ERRORED because of what it sent, and kill the actor (it waits for an answer)."""
@@ -580,41 +810,60 @@ class RayExecutor(Executor):
         assert run is not None
         self._by_trial.pop(run.launch.trial_id, None)
         actor.run = None
-        if self.reuse_actors and not self._closed:
+        if self.reuse_actors and not self._closed and actor.dying is None:
             self._idle.setdefault(actor.shape, []).append(actor)
             self._ledger.set_idle(actor.nodes, actor.shape, idle=True)
         else:
             self._kill(actor)
 
     def _on_death(self, actor: _Actor, why: str) -> None:
-        if actor.dead:
+        """``actor`` is taken for dead: stop reading it; its trial ends in :meth:`_check_dying` (not waiting here)."""
+        if actor.dead or actor.dying is not None:
             return
-        run = actor.run
-        detail = self._death_detail(actor)
-        self._kill(actor)
+        actor.dying = _Dying(why, time.monotonic() + DEATH_DETAIL_S)
+        self._dying.add(actor)
+        self._disconnect(actor)
         self._refresh_nodes()
-        if run is not None:
-            assert self._handler is not None
-            self._handler.on_trial_end(
-                run.launch.trial_id,
-                Outcome.WORKER_DIED,
-                f"the Ray actor running trial {run.launch.trial_id} (node {actor.node_id or '?'}) died: {why}"
-                + (f"\n{detail}" if detail else ""),
-            )
+
+    def _check_dying(self, now: float) -> None:
+        """End the trials of dying actors once Ray says why they died (or DEATH_DETAIL_S passed), and once
+        their checkpoint in transfer, if any, arrived (or could not)."""
+        dying = [actor for actor in self._dying if not actor.fetching]
+        refs = [actor.serve_ref for actor in dying if actor.serve_ref is not None]
+        ready: set[Any] = set()
+        if refs:
+            try:
+                ready = set(self._ray.wait(refs, num_returns=len(refs), timeout=0)[0])
+            except Exception:  # Ray cannot say now: the deadlines decide
+                pass
+        for actor in dying:
+            assert actor.dying is not None
+            known = actor.serve_ref is not None and actor.serve_ref in ready
+            if not known and now < actor.dying.deadline:
+                continue
+            why, run = actor.dying.why, actor.run
+            detail = self._death_detail(actor) if known else ""
+            self._kill(actor)
+            if run is not None:
+                assert self._handler is not None
+                self._handler.on_trial_end(
+                    run.launch.trial_id,
+                    Outcome.WORKER_DIED,
+                    f"the Ray actor running trial {run.launch.trial_id} (node {actor.node_id or '?'}) died: {why}"
+                    + (f"\n{detail}" if detail else ""),
+                )
 
     def _death_detail(self, actor: _Actor) -> str:
-        """What Ray says about an actor that died (waiting briefly for it)."""
+        """What Ray says about an actor whose ``serve`` call ended (its result is ready: no wait)."""
         try:
-            ready, _ = self._ray.wait([actor.serve_ref], timeout=1.0)
-            if ready:
-                self._ray.get(ready[0])
+            self._ray.get(actor.serve_ref, timeout=0)
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
         return ""
 
     def _check_placements(self, now: float) -> None:
         for actor in list(self._actors.values()):
-            if actor.dead or actor.conn is not None or now < actor.deadline:
+            if not actor.placing or now < actor.deadline:
                 continue
             run = actor.run
             self._kill(actor)
@@ -629,8 +878,41 @@ class RayExecutor(Executor):
                     " are gone",
                 )
 
+    def _check_waiting(self, now: float) -> None:
+        """Place the waiting launches that a node can hold now (as any launch: start_timeout_s to be placed);
+        end those past their deadline ERRORED."""
+        for trial_id, waiting in list(self._waiting.items()):
+            request = waiting.launch.resources
+            if self._ledger.feasible(request) and self._ledger.place_reclaiming(request) is not None:
+                del self._waiting[trial_id]
+                self._given_up.discard(request)
+                self._start_run(waiting.launch, now + self.start_timeout_s, waiting.stop_requested)
+            elif now >= waiting.deadline:
+                del self._waiting[trial_id]
+                if self._ledger.feasible(request):
+                    why = (
+                        f"trial {trial_id} ({request.describe()}) was not placed on the Ray cluster within"
+                        f" start_timeout_s={self.start_timeout_s:g} s; the cluster has {self._ledger.describe()}"
+                    )
+                else:
+                    self._given_up.add(request)
+                    why = "ResourceError: " + self._cannot_hold(
+                        f"trial {trial_id} needs {request.describe()}",
+                        f"; the nodes that could have left, and none joined within start_timeout_s="
+                        f"{self.start_timeout_s:g} s",
+                    )
+                assert self._handler is not None
+                self._handler.on_trial_end(trial_id, Outcome.ERRORED, why)
+
+    def _cannot_hold(self, needs: str, since: str = "") -> str:
+        """The message for a request that no node of the cluster can hold."""
+        return (
+            f"{needs} but no node of the Ray cluster can hold it (each bundle must fit on one node{since}):"
+            f" the cluster has {self._ledger.describe()}: {_FIX}"
+        )
+
     def _check_liveness(self) -> None:
-        actors = [actor for actor in self._actors.values() if not actor.dead]
+        actors = [actor for actor in self._actors.values() if actor.dying is None and not actor.dead]
         if not actors:
             return
         refs = [actor.serve_ref for actor in actors]
@@ -643,7 +925,7 @@ class RayExecutor(Executor):
                 self._on_death(actor, "Ray reports it dead")
 
     def _refresh_nodes(self) -> None:
-        """Read the nodes again; the trials of actors on nodes that are gone end WORKER_DIED."""
+        """Read the nodes again; the actors on nodes that are gone are dying (their trials end WORKER_DIED)."""
         try:
             gone = set(self._ledger.refresh(*from_ray_nodes(self._ray.nodes())))
         except Exception:  # the cluster cannot be asked now: keep the last view
@@ -663,183 +945,8 @@ class RayExecutor(Executor):
             pass
 
 
-class _Frames:
-    """Messages of one connection (:class:`multiprocessing.connection.Connection` framing: a 4-byte signed
-    big-endian length, -1 then an 8-byte length for large ones), cut from bytes read as they come."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-        self.partial_since: float | None = None
-        """When the first bytes of the incomplete message at the front arrived (None: none is incomplete)."""
-
-    @property
-    def pending(self) -> int:
-        """Bytes received and not yet handed out."""
-        return len(self.buffer)
-
-    def feed(self, data: bytes, now: float) -> None:
-        if not self.buffer:
-            self.partial_since = now
-        self.buffer += data
-
-    def next(self) -> bytes | None:
-        """The next complete message, or None (then ``partial_since`` tells since when one is incomplete)."""
-        buffer = self.buffer
-        if len(buffer) < 4:
-            return self._incomplete()
-        start, size = 4, struct.unpack_from("!i", buffer)[0]
-        if size == -1:
-            if len(buffer) < 12:
-                return self._incomplete()
-            start, size = 12, struct.unpack_from("!Q", buffer, 4)[0]
-        elif size < 0:
-            raise OSError(f"a message header of {size} bytes")
-        if len(buffer) < start + size:
-            return self._incomplete()
-        payload = bytes(buffer[start : start + size])
-        del buffer[: start + size]
-        self.partial_since = time.monotonic() if buffer else None
-        return payload
-
-    def _incomplete(self) -> bytes | None:
-        if not self.buffer:
-            self.partial_since = None
-        return None
-
-
-class _Handshakes:
-    """Authenticates new connections in helper threads, each within HANDSHAKE_TIMEOUT_S in all (a peer that
-    dribbles bytes cannot hold anything), reads their HELLO, and hands them to the driver's thread, which a
-    byte on ``wake_fd`` wakes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._ready: list[tuple[Connection, Any]] = []
-        self._running = 0
-        self._active: dict[threading.Thread, socket.socket] = {}
-        self._closed = False
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._wake_write.setblocking(False)
-
-    @property
-    def wake_fd(self) -> int:
-        return self._wake_read.fileno()
-
-    def start(self, sock: socket.socket, authkey: bytes) -> None:
-        with self._lock:
-            if self._closed or self._running >= MAX_HANDSHAKES:
-                sock.close()
-                return
-            self._running += 1
-            thread = threading.Thread(target=self._handshake, args=(sock, authkey), name="tune-ray-handshake")
-            thread.daemon = True
-            self._active[thread] = sock
-        thread.start()
-
-    def _handshake(self, sock: socket.socket, authkey: bytes) -> None:
-        settled = threading.Lock()  # held by whichever ends first: the handshake or its deadline
-        conn: Connection | None = None
-
-        def expire() -> None:
-            if settled.acquire(blocking=False):
-                _shut_socket(sock)
-
-        timer = threading.Timer(HANDSHAKE_TIMEOUT_S, expire)
-        timer.daemon = True
-        try:
-            sock.setblocking(True)
-            _tune_socket(sock)
-            conn = Connection(os.dup(sock.fileno()))
-            timer.start()
-            deliver_challenge(conn, authkey)
-            answer_challenge(conn, authkey)
-            message = loads(conn.recv_bytes(1 << 16))
-            if not isinstance(message, tuple) or not message or not settled.acquire(blocking=False):
-                raise EOFError
-        except Exception:  # not one of this executor's actors, or too slow
-            timer.cancel()
-            if conn is not None:
-                conn.close()
-            sock.close()
-            with self._lock:
-                self._running -= 1
-                self._active.pop(threading.current_thread(), None)
-            return
-        timer.cancel()
-        sock.close()  # the connection keeps its own descriptor of the socket
-        with self._lock:
-            self._running -= 1
-            self._active.pop(threading.current_thread(), None)
-            if self._closed:
-                conn.close()
-                return
-            self._ready.append((conn, message))
-        try:
-            self._wake_write.send(b"\0")
-        except OSError:  # the pipe is full: the driver is being woken already
-            pass
-
-    def done(self) -> list[tuple[Connection, Any]]:
-        """The connections authenticated since the last call, with their HELLO."""
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except OSError:
-            pass
-        with self._lock:
-            ready, self._ready = self._ready, []
-        return ready
-
-    def close(self) -> None:
-        """Refuse new connections, cut those authenticating and wait for their threads."""
-        with self._lock:
-            self._closed = True
-            ready, self._ready = self._ready, []
-            active = list(self._active.items())
-        for _, sock in active:
-            _shut_socket(sock)
-        for thread, _ in active:
-            thread.join(HANDSHAKE_TIMEOUT_S)
-        for conn, _ in ready:
-            conn.close()
-        self._wake_read.close()
-        self._wake_write.close()
-
-
-def _tune_socket(sock: socket.socket) -> None:
-    """No Nagle delay, TCP keepalive (KEEPALIVE_S), and writes that give up after SEND_TIMEOUT_S."""
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    idle, interval, count = KEEPALIVE_S
-    for name, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval), ("TCP_KEEPCNT", count)):
-        option = getattr(socket, name, None)
-        if option is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, option, value)
-            except OSError:
-                pass
-    whole = int(SEND_TIMEOUT_S)
-    sock.setsockopt(
-        socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", whole, int((SEND_TIMEOUT_S - whole) * 1e6))
-    )
-
-
-def _shut_socket(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
-def _shut(conn: Connection) -> None:
-    """End ``conn``'s socket for both sides (its reader then sees the end at once)."""
-    try:
-        sock = socket.socket(fileno=os.dup(conn.fileno()))
-    except OSError:
-        return
-    _shut_socket(sock)
-    sock.close()
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 _REMOTE: dict[int, Any] = {}

@@ -1,8 +1,8 @@
-"""Directories as bytes: how checkpoints and logs travel between nodes that share no filesystem.
+"""Directories as tar archives: how checkpoints travel between nodes that share no filesystem.
 
-An archive comes from the other end of a connection, so :func:`unpack` trusts nothing in it and does not
-rely on :mod:`tarfile`'s extraction filters (absent before Python 3.10.12 / 3.11.4, and bypassed by
-CVE-2025-4517 where present). Every member is checked before anything is written:
+An archive comes from another process, often on another machine, so :func:`unpack` trusts nothing in it and
+does not rely on :mod:`tarfile`'s extraction filters (absent before Python 3.10.12 / 3.11.4, and bypassed
+by CVE-2025-4517 where present). Every member is checked before anything is written:
 
 * only regular files, directories and symbolic links; no hard links, devices, FIFOs or sparse files;
 * names are relative, without ``..`` or empty components, each at most once;
@@ -11,7 +11,10 @@ CVE-2025-4517 where present). Every member is checked before anything is written
   and passes through no other link of the archive (pure path arithmetic: nothing is resolved on disk).
 
 Files are then created with ``O_EXCL | O_NOFOLLOW`` in a fresh staging directory, with permission bits only
-(no set-uid, set-gid or sticky bits).
+(no set-uid, set-gid or sticky bits). :func:`stage` writes that directory and :func:`commit` renames it into
+place, so the slow part can run in a helper thread and the part that decides (which checkpoint exists) on
+the driver's own thread. An archive is read from any buffer (an object store's shared memory) without a
+copy of it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import os
 import shutil
 import stat
 import tarfile
+import tempfile
+from typing import IO, Any
 
 _REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE)
 
@@ -31,17 +36,24 @@ class TransferError(ValueError):
 
 
 def pack(directory: str) -> bytes:
-    """The files under ``directory`` as an uncompressed tar archive.
+    """The files under ``directory`` as an uncompressed tar archive (see :func:`pack_into`)."""
+    buffer = io.BytesIO()
+    pack_into(directory, buffer)
+    return buffer.getvalue()
+
+
+def pack_into(directory: str, file: IO[bytes]) -> int:
+    """Write the files under ``directory`` to ``file`` as an uncompressed tar archive; its size in bytes.
 
     Raises :class:`TransferError` for what :func:`unpack` would refuse on the other side (a symbolic link
     to an absolute path or out of ``directory``, a device, a FIFO), so the trial that wrote it fails with
     the reason.
     """
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+    start = file.tell()
+    with tarfile.open(fileobj=file, mode="w", format=tarfile.PAX_FORMAT) as archive:
         archive.add(directory, arcname=".")
         _check_members(archive.getmembers())
-    return buffer.getvalue()
+    return file.tell() - start
 
 
 def _split(name: str) -> tuple[str, ...]:
@@ -103,38 +115,93 @@ def _check_link(parts: tuple[str, ...], target: str, links: set[tuple[str, ...]]
             raise TransferError(f"{shown}: goes through another symbolic link")
 
 
-def unpack(blob: bytes, directory: str) -> str:
-    """Write the archive ``blob`` (from :func:`pack`) to ``directory`` and return it.
+def unpack(blob: Any, directory: str) -> str:
+    """Write the archive ``blob`` (from :func:`pack`; bytes or any buffer) to ``directory`` and return it.
 
-    The archive is checked first (:class:`TransferError` if refused, see the module's docstring); the files
-    are staged in a hidden directory and renamed into place (a crash never leaves half a checkpoint under
-    its name, a refused or failed archive leaves nothing); what was at ``directory`` before is replaced, as
-    ``store_checkpoint`` does.
+    The archive is checked first (:class:`TransferError` if refused, see the module's docstring); what was
+    at ``directory`` before is replaced, as ``store_checkpoint`` does. :func:`stage`, then :func:`commit`.
     """
-    try:
-        archive = tarfile.open(fileobj=io.BytesIO(blob), mode="r:")
-    except tarfile.TarError as exc:
-        raise TransferError(f"not a tar archive: {exc}") from None
-    with archive:
+    return commit(stage(blob, directory), directory)
+
+
+def stage(blob: Any, directory: str) -> str:
+    """Check the archive ``blob`` and write its files to a new hidden directory beside ``directory``; return
+    that directory (for :func:`commit` or :func:`discard`). A refused or failed archive leaves nothing.
+    """
+    with _Reader(blob) as reader:
         try:
-            named = _check_members(archive.getmembers())
+            archive = tarfile.open(fileobj=reader, mode="r:")
         except tarfile.TarError as exc:
-            raise TransferError(f"a damaged archive: {exc}") from None
-        parent = os.path.dirname(directory) or "."
-        os.makedirs(parent, exist_ok=True)
-        staging = os.path.join(parent, f".incoming-{os.path.basename(directory)}-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        os.mkdir(staging, 0o700)
-        try:
-            directories = _write(archive, named, staging)
-            for path, mode in reversed(directories):  # deepest first, once their files are written
-                os.chmod(path, mode)
-            shutil.rmtree(directory, ignore_errors=True)
-            os.rename(staging, directory)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            raise TransferError(f"not a tar archive: {exc}") from None
+        with archive:
+            try:
+                named = _check_members(archive.getmembers())
+            except tarfile.TarError as exc:
+                raise TransferError(f"a damaged archive: {exc}") from None
+            parent = os.path.dirname(directory) or "."
+            os.makedirs(parent, exist_ok=True)
+            staging = tempfile.mkdtemp(prefix=f".incoming-{os.path.basename(directory)}-", dir=parent)
+            try:
+                directories = _write(archive, named, staging)
+                for path, mode in reversed(directories):  # deepest first, once their files are written
+                    os.chmod(path, mode)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    return staging
+
+
+def commit(staging: str, directory: str) -> str:
+    """Put the staged checkpoint ``staging`` at ``directory`` (replacing what was there); return ``directory``.
+    A crash never leaves half a checkpoint under its name."""
+    try:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.rename(staging, directory)
+    except BaseException:
+        discard(staging)
+        raise
     return directory
+
+
+def discard(staging: str) -> None:
+    """Remove a staged checkpoint that will not be committed."""
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+class _Reader(io.RawIOBase):
+    """A seekable read-only file over a buffer, without copying it (``io.BytesIO`` copies all but bytes)."""
+
+    def __init__(self, buffer: Any) -> None:
+        super().__init__()
+        self._view = memoryview(buffer).cast("B")
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        count = max(min(len(target), len(self._view) - self._position), 0)
+        target[:count] = self._view[self._position : self._position + count]
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        if not self.closed:
+            self._view.release()
+        super().close()
 
 
 def _write(
