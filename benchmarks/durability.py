@@ -4,12 +4,15 @@ Run: ``.venv/bin/python benchmarks/durability.py [--quick]``. Prints every figur
 components are loaded (``TUNECORE_DISABLE_PLUGIN_AUTOLOAD=1``), whatever plugins are installed.
 
 (a) Persistence overhead. No-op trainables on the ``inline`` executor, loggers off, seeded random searcher,
-    FIFO scheduler: 2,000 trials x 1 result and 20 trials x 500 results, each under three settings:
+    FIFO scheduler: 2,000 trials x 1 result and 20 trials x 500 results, each under four settings:
 
     ``usual``    tunecore as shipped: one journal line per trial creation, status change and result, flushed
                  at every status change, every result with a checkpoint, every snapshot and at least every
-                 second; a component snapshot (searcher/scheduler/stoppers ``save()``, cloudpickle, one
-                 ``pwrite`` into snapshot.0/.1) after every trial creation and every trial end.
+                 second; a component snapshot (searcher/scheduler/stoppers ``save()``, pickle, one
+                 ``pwrite`` into snapshot.0/.1) at most once a second (the random searcher and the fifo
+                 scheduler are ``replayable``: the journal replays them exactly).
+    ``every-trial`` usual, but a snapshot after every trial creation and every trial end, as components
+                 get unless they all say they are replayable (``snapshots.REPLAYABLE_SNAPSHOT_S`` set to 0).
     ``no-snap``  ``Snapshots.take`` monkeypatched to a no-op: no ``save()``, no pickling, no snapshot
                  write, and not the journal flush that each snapshot did.
     ``lowest``   no-snap, and ``ExperimentStorage.journal`` / ``.flush`` monkeypatched so that the journal is
@@ -49,6 +52,7 @@ import warnings
 from collections.abc import Iterator
 
 import tunecore
+from tunecore import snapshots
 from tunecore.plugins import PluginLoadWarning
 from tunecore.snapshots import Snapshots
 from tunecore.storage import ExperimentStorage, dumps
@@ -94,7 +98,10 @@ def _journal_buffered(self, record, *, flush=False):
 def persistence(setting: str) -> Iterator[None]:
     """Apply one setting of (a) by monkeypatching tunecore's classes for the duration."""
     saved = (Snapshots.take, ExperimentStorage.journal, ExperimentStorage.flush)
+    interval = snapshots.REPLAYABLE_SNAPSHOT_S
     try:
+        if setting == "every-trial":
+            snapshots.REPLAYABLE_SNAPSHOT_S = 0.0
         if setting in ("no-snap", "lowest"):
             Snapshots.take = lambda self, force=False: None
         if setting == "lowest":
@@ -103,10 +110,11 @@ def persistence(setting: str) -> Iterator[None]:
         yield
     finally:
         Snapshots.take, ExperimentStorage.journal, ExperimentStorage.flush = saved
+        snapshots.REPLAYABLE_SNAPSHOT_S = interval
 
 
 def persistence_overhead(trials: int, results: int, repeats: int, storage: str) -> None:
-    settings = ("usual", "no-snap", "lowest")
+    settings = ("usual", "every-trial", "no-snap", "lowest")
     workloads = {
         f"{trials:,} x 1": (one_result, {"x": tunecore.uniform(0, 1)}, trials),
         f"20 x {results}": (many_results, {"n": results}, 20),
@@ -123,13 +131,13 @@ def persistence_overhead(trials: int, results: int, repeats: int, storage: str) 
                 assert len(grid) == count and grid.num_terminated == count
                 best[workload, setting] = min(best[workload, setting], wall)
     print(f"(a) persistence overhead, inline executor, no-op trainable (best of {repeats})")
-    print(f"    {'workload':<12}{'setting':<10}{'ms/trial':>10}{'us/result':>11}{'vs lowest':>11}")
+    print(f"    {'workload':<12}{'setting':<13}{'ms/trial':>10}{'us/result':>11}{'vs lowest':>11}")
     for workload, (_, space, count) in workloads.items():
         per_trial_results = space.get("n", 1)
         for setting in settings:
             wall = best[workload, setting]
             print(
-                f"    {workload:<12}{setting:<10}{1000 * wall / count:>10.3f}"
+                f"    {workload:<12}{setting:<13}{1000 * wall / count:>10.3f}"
                 f"{1e6 * wall / (count * per_trial_results):>11.1f}"
                 f"{wall / best[workload, 'lowest']:>10.2f}x"
             )
