@@ -285,7 +285,10 @@ def test_the_names_in_the_notes_resolve():
 
 
 def test_every_ray_name_resolves_and_every_public_ray_name_is_listed():
-    pytest.importorskip("ray.tune")
+    try:  # Ray Tune is installed for the benchmarks only (ray alone lacks pyarrow: ray.tune raises ImportError)
+        import ray.tune  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"Ray Tune is not importable here ({exc}): pip install 'ray[tune]' to check the Ray column")
     seen: list[Any] = []
     failures = []
     for row in ROWS:

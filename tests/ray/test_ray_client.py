@@ -31,12 +31,22 @@ def client_address() -> Iterator[str]:
         yield f"ray://127.0.0.1:{port}"
 
 
+ATTEMPTS = 3
+
+
+def proxier_failed(stderr: str) -> bool:
+    """Whether the driver failed because Ray Client's proxier could not start its server (not tunecore)."""
+    return "Starting Ray client server failed" in stderr or (
+        "Initialization failure from server" in stderr and "proxier.py" in stderr
+    )
+
+
 def test_over_ray_client_checkpoints_go_up_and_back_and_the_log_survives_a_death(
     client_address: str, tmp_path: Path
 ) -> None:
     root = Path(__file__).parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
-    for attempt in range(2):
+    for attempt in range(ATTEMPTS):
         storage = tmp_path / f"attempt{attempt}"
         done = subprocess.run(
             [sys.executable, "-m", "tests.ray.client_driver", client_address, str(storage)],
@@ -47,9 +57,12 @@ def test_over_ray_client_checkpoints_go_up_and_back_and_the_log_survives_a_death
             timeout=150,
         )
         # Ray Client's proxier now and then fails to start its server for a new client (its process exits at
-        # once; about 1 run in 10 on a busy machine), before the driver did anything: one retry for that.
-        if "Starting Ray client server failed" not in done.stderr:
+        # once, or is a zombie when the proxier looks at it; about 1 run in 10 on a busy machine), before the
+        # driver did anything: retried, and said plainly when it never came up.
+        if not proxier_failed(done.stderr):
             break
+    else:
+        pytest.skip(f"Ray Client's proxier could not start a server for the driver in {ATTEMPTS} attempts (Ray)")
     assert done.returncode == 0, done.stderr[-3000:]
     trial: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     assert trial["status"] == "TERMINATED", trial["error"]
