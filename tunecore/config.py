@@ -38,6 +38,22 @@ def _optional_positive_int(owner: str):
     return check
 
 
+def _flag(owner: str):
+    def check(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if not isinstance(value, bool):  # "no" or 1 from a file would count as True
+            raise _fail(owner, attribute.name, "True or False", value)
+
+    return check
+
+
+def _optional_name(owner: str):
+    def check(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value is not None and not (isinstance(value, str) and value):
+            raise _fail(owner, attribute.name, "a result field name or None", value)
+
+    return check
+
+
 def _optional_positive_number(owner: str):
     def check(_: Any, attribute: attrs.Attribute, value: Any) -> None:
         if value is not None and not (is_finite_number(value) and value > 0):
@@ -52,13 +68,13 @@ class CheckpointConfig:
 
     num_to_keep: int | None = attrs.field(default=None, validator=_optional_positive_int("CheckpointConfig"))
     """Keep at most this many checkpoints per trial (None = all)."""
-    checkpoint_score_attribute: str | None = None
+    checkpoint_score_attribute: str | None = attrs.field(default=None, validator=_optional_name("CheckpointConfig"))
     """Keep the best ``num_to_keep`` by this result field instead of the latest."""
     checkpoint_score_order: str = attrs.field(default="max")
     """``"max"`` or ``"min"``: which scores are best."""
     checkpoint_frequency: int = attrs.field(default=0)
     """For class trainables: checkpoint every N iterations (0 = never)."""
-    checkpoint_at_end: bool = False
+    checkpoint_at_end: bool = attrs.field(default=False, validator=_flag("CheckpointConfig"))
     """For class trainables: checkpoint when the trial ends."""
 
     @checkpoint_score_order.validator
@@ -78,7 +94,7 @@ class FailureConfig:
 
     max_failures: int = attrs.field(default=0)
     """Retry a failed trial from its latest checkpoint up to this many times (-1 = forever)."""
-    fail_fast: bool = False
+    fail_fast: bool = attrs.field(default=False, validator=_flag("FailureConfig"))
     """Stop the whole experiment at the first error (its state saved for resume)."""
 
     @max_failures.validator

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import tunecore
@@ -114,3 +116,22 @@ def test_experiment_spec_to_data_is_plain():
     assert data["stoppers"] == [{"name": "max_iter", "max_iter": 3}]
     assert data["stop"] == {"training_iteration": 5}
     assert data["checkpoint_config"]["num_to_keep"] is None
+
+
+SCORE_NAME = "CheckpointConfig.checkpoint_score_attribute must be a result field name or None"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: FailureConfig(fail_fast="no"), "FailureConfig.fail_fast must be True or False"),
+        (lambda: FailureConfig(fail_fast=1), "FailureConfig.fail_fast must be True or False"),
+        (lambda: CheckpointConfig(checkpoint_at_end=1), "CheckpointConfig.checkpoint_at_end must be True or False"),
+        (lambda: CheckpointConfig(checkpoint_score_attribute=3), SCORE_NAME),
+        (lambda: CheckpointConfig(checkpoint_score_attribute=""), SCORE_NAME),
+    ],
+)
+def test_flags_and_names_of_the_config_classes_are_checked(make, message):
+    """A TOML file's fail_fast = "no" was accepted and counted as true: every flag is a bool, every name a text."""
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make()
