@@ -45,7 +45,7 @@ from tunecore.config import ExperimentSpec
 from tunecore.errors import ConfigError, MetricWarning, TuneError
 from tunecore.executors import ExecutorHandler, Outcome, TrialLaunch, requested_resources
 from tunecore.experiment import ExperimentInfo
-from tunecore.formatting import component_result
+from tunecore.formatting import component_result, missing_metrics
 from tunecore.options import is_finite_number, metric_names
 from tunecore.plugins import Plugins
 from tunecore.protocols import CONTINUE, FINISHED, STOP, Action, Decision, Stopper
@@ -167,7 +167,13 @@ class Controller(ExecutorHandler):
                 )
             else:
                 resuming.restore(
-                    self.storage, self.table, self.components, self.checkpoints, self.snapshots, self.resume
+                    self.storage,
+                    self.table,
+                    self.components,
+                    self.checkpoints,
+                    self.snapshots,
+                    self.resume,
+                    metrics=self._metrics,
                 )
         except ValueError as exc:  # a component rejecting the experiment in setup(): bad input, said in one line
             self.storage.close()
@@ -376,7 +382,7 @@ class Controller(ExecutorHandler):
         table.take_result(state, result, checkpoint)
         self._check_time_budget(time.monotonic())
         seen = component_result(result)  # nested values also by "outer/inner": a metric may name one
-        missing = [m for m in self._metrics if m not in seen]
+        missing = missing_metrics(seen, self._metrics)
         if missing:
             self._metric_errors[trial_id] = (
                 f"trial {trial_id} reported a result without the metric {missing!r}"

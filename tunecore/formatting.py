@@ -54,6 +54,12 @@ def component_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
     return result
 
 
+def missing_metrics(seen: dict[str, Any], metrics: list[str]) -> list[str]:
+    """The ``metrics`` a result (as :func:`component_result` gives it) lacks. Such a result is never shown to
+    the components, live or on a resume's replay: the trial ends with an error instead."""
+    return [metric for metric in metrics if metric not in seen]
+
+
 def format_value(value: Any, width: int = 24) -> str:
     """A short text for a value: floats with 4 significant digits, long texts cut with ``…``."""
     if isinstance(value, bool) or value is None:

@@ -18,7 +18,7 @@ import attrs
 
 from tunecore import integrity
 from tunecore.checkpoint_manager import CheckpointManager
-from tunecore.formatting import component_result
+from tunecore.formatting import component_result, missing_metrics
 from tunecore.integrity import load_snapshot_state
 from tunecore.journal import TrialRecord, final_result, parse, replay
 from tunecore.snapshots import Components, Snapshots
@@ -46,8 +46,12 @@ def restore(
     checkpoints: CheckpointManager,
     snapshots: Snapshots,
     options: ResumeOptions,
+    *,
+    metrics: list[str] | None = None,
 ) -> None:
-    """Bring ``table`` and ``components`` to where the experiment in ``storage`` stopped; queue what runs again."""
+    """Bring ``table`` and ``components`` to where the experiment in ``storage`` stopped; queue what runs again.
+
+    ``metrics``: the experiment's (a result without one of them was never shown to the components)."""
     path = storage.path
     records = read_journal(path)
     snapshot = read_snapshot(path)
@@ -62,7 +66,7 @@ def restore(
     journal = replay(records)
     for record in journal.values():
         table.adopt(record)
-    _replay_into_components(records, start, journal, table, components)
+    _replay_into_components(records, start, journal, table, components, metrics or [])
     for record in journal.values():
         trial = table[record.trial_id]
         _resume_trial(table, trial, record, options)
@@ -80,9 +84,11 @@ def _replay_into_components(
     journal: dict[str, TrialRecord],
     table: TrialTable,
     components: Components,
+    metrics: list[str],
 ) -> None:
     """Tell the components what happened after their snapshot (``records[start:]``), in journal order, each
-    call with a view of the trial as it was at that record (its config, latest checkpoint and result then)."""
+    call with a view of the trial as it was at that record (its config, latest checkpoint and result then).
+    As live, a result without one of the experiment's ``metrics`` is shown to none of them."""
     searcher, scheduler, stoppers = components.searcher, components.scheduler, components.stoppers
     then: dict[str, TrialRecord] = {}  # each trial as the journal says it was, record by record
     for index, data in enumerate(records):
@@ -108,6 +114,8 @@ def _replay_into_components(
             scheduler.on_trial_add(_view_then(then[state.trial_id], state))
         elif kind == "result" and _counts(data["result"], journal[state.trial_id].history):
             result = component_result(data["result"])
+            if missing_metrics(result, metrics):
+                continue
             for stopper in stoppers:
                 stopper.should_stop(state.trial_id, result)
             if not result.get("done"):

@@ -95,13 +95,13 @@ def test_a_crash_restores_replayable_components_exactly(tmp_path, monkeypatch, m
     restored = {}
     original = resuming.restore
 
-    def restore(storage, table, components, checkpoints, snapshots, options):
+    def restore(storage, table, components, checkpoints, snapshots, options, **keywords):
         def capture(force=False):  # the resume's own snapshot comes right after restore and replay
             restored["state"] = cloudpickle.dumps(components.save())
             raise SystemExit(0)
 
         snapshots.take = capture
-        original(storage, table, components, checkpoints, snapshots, options)
+        original(storage, table, components, checkpoints, snapshots, options, **keywords)
 
     monkeypatch.setattr(resuming, "restore", restore)
     with pytest.raises(SystemExit):
