@@ -114,7 +114,8 @@ def run(
     ``"AUTO"`` continues it when it exists, else starts it. A suffix ``+ERRORED`` / ``+RESTART_ERRORED`` runs
     its ERROR trials again from their checkpoint / from scratch; ``..._ONLY`` does not continue its other
     unfinished trials. A resumed experiment keeps its saved settings: only ``trainable`` (with
-    ``resources_per_trial``), and ``num_samples`` and ``time_budget_s`` when given (to raise them), are used.
+    ``resources_per_trial``), ``num_samples`` and ``time_budget_s`` when given (to raise them), and
+    ``callbacks`` when given (they get the resumed run's events) are used.
     """
     if config is not None and not isinstance(config, dict):
         raise ConfigError(f"run(config=...) is the search space, a dict, got {type(config).__name__}")
@@ -158,6 +159,7 @@ def run(
                 restart_errored=request.restart_errored,
                 num_samples=None if num_samples == 1 else num_samples,
                 time_budget_s=time_budget_s,
+                callbacks=run_config.callbacks if callbacks else None,
             )
             return _analysis(tuner, metric, mode)
     return _analysis(Tuner(trainable, param_space=config, tune_config=tune_config, run_config=run_config), metric, mode)

@@ -89,6 +89,7 @@ class Tuner:
         restart_errored: bool = False,
         num_samples: int | None = None,
         time_budget_s: float | None = None,
+        callbacks: list[Any] | None = None,
         repair: bool = False,
         plugins: Plugins | None = None,
     ) -> Tuner:
@@ -96,7 +97,8 @@ class Tuner:
 
         Finished trials are not run again; unfinished ones continue from their latest checkpoint (or from
         scratch without one); the searcher, scheduler and stoppers continue from their saved state.
-        ``num_samples`` and ``time_budget_s`` may be raised (time already spent counts towards the budget).
+        ``num_samples`` and ``time_budget_s`` may be raised (time already spent counts towards the budget);
+        ``callbacks`` replace the saved ones (as Ray Tune's resume uses the callbacks it is given).
         ``trainable`` is needed only when it could not be saved with the experiment; a trainable named
         ``"file.py:train"`` is loaded from that file again. ``fit()`` refuses an experiment whose files
         disagree with its journal; ``repair=True`` first sets aside what the journal does not explain (see
@@ -128,11 +130,12 @@ class Tuner:
             changes["num_samples"] = num_samples
         if time_budget_s is not None:
             changes["time_budget_s"] = time_budget_s
+        run_config = spec.run_config if callbacks is None else attrs.evolve(spec.run_config, callbacks=callbacks)
         tuner = cls(
             trainable,
             param_space=spec.param_space,
             tune_config=attrs.evolve(tune, **changes),
-            run_config=spec.run_config,
+            run_config=run_config,
             plugins=plugins,
         )
         tuner._resume = ResumeOptions(resume_unfinished, resume_errored, restart_errored)

@@ -551,3 +551,31 @@ def test_best_properties_with_no_finite_value_say_so(tmp_path):
     assert analysis.best_trial is None and analysis.best_config is None
     with pytest.raises(tunecore.TuneError, match="no trial reported a finite value for metric 'val/nope'"):
         getattr(analysis, "best_result")  # noqa: B009
+
+
+class FinishRecorder:
+    """A callback noting the trials that finish."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def tunecore_trial_finished(self, trial) -> None:
+        self.seen.append(trial.trial_id)
+
+
+def test_resume_uses_the_callbacks_it_is_given(tmp_path):
+    """As Ray Tune: run(resume=True, callbacks=[...]) gives the resumed run's events to those callbacks (they
+    were silently replaced by the first run's pickled copies; found in review)."""
+    options = {"config": {"x": tunecore.uniform(0, 1)}, "storage_path": str(tmp_path), "name": "e", "verbose": 0}
+    tunecore.run(lambda c: tunecore.report({"loss": c["x"]}), num_samples=1, executor="inline", **options)
+    recorder = FinishRecorder()
+    analysis = tunecore.run(
+        lambda c: tunecore.report({"loss": c["x"]}),
+        num_samples=3,
+        executor="inline",
+        resume=True,
+        callbacks=[recorder],
+        **options,
+    )
+    assert len(analysis.trials) == 3
+    assert recorder.seen == ["t00002", "t00003"]
