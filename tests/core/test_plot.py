@@ -3,6 +3,7 @@ and files drawn from it (skipped without matplotlib)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import sys
@@ -369,3 +370,20 @@ def test_timeline_lanes_are_the_workers_that_ran_the_trials(tmp_path):
     assert [(b.trial_id, b.lane) for b in d.bars] == [("t00000", 0), ("t00001", 1), ("t00002", 2), ("t00003", 0)]
     assert d.lanes == 3 and d.lane_names == ["box pid 7", "box pid 8", "other pid 8"]
     assert d.gaps == [(0, 2, 4)] and d.idle_s == 2
+
+
+def test_a_trial_that_moved_between_workers_never_overlaps_another_on_a_lane(tmp_path):
+    """t0 starts on worker 7, is retried on worker 8; worker 7 meanwhile runs t1: by workers the bars would
+    overlap on lane 0, so the lanes are inferred from the times instead (found in review)."""
+    first = synthetic(0, 0, 6, 1)
+    moved = [{**row, "pid": pid, "hostname": "box"} for row, pid in zip(first.metrics_history, (7, 8), strict=True)]
+    t0 = attrs.evolve(first, metrics=moved[-1], metrics_history=moved)
+    t1 = on_worker(synthetic(1, 2, 6, 2), 7)
+    d = data.timeline(ResultGrid([t0, t1], str(tmp_path), "y", "min"))
+    lanes: dict[int, list[tuple[float, float]]] = {}
+    for bar in d.bars:
+        lanes.setdefault(bar.lane, []).append((bar.start, bar.end))
+    for spans in lanes.values():
+        spans.sort()
+        assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans)), spans
+    assert d.lane_names == [] and all(end >= start for _, start, end in d.gaps)

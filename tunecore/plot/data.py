@@ -17,7 +17,7 @@ from tunecore.best import observation
 from tunecore.errors import TuneError
 from tunecore.formatting import format_value, result_field
 from tunecore.options import finite_float
-from tunecore.plot.lanes import Span, assign_lanes, idle_gaps
+from tunecore.plot.lanes import OVERLAP_TOLERANCE_S, Span, assign_lanes, idle_gaps
 from tunecore.plot.observations import Observations, Param, observations, resolve_metric, trial_score
 
 if TYPE_CHECKING:
@@ -358,19 +358,31 @@ def timeline(grid: ResultGrid) -> TimelineData:
             continue  # no timestamps: not a result the core recorded
         status = views.shown_status(result.status, running)
         spans.append(Span(result.trial_id, start, max(start, _timestamp(last)), status))
-        workers.append(_worker(first))
+        ran_on = {_worker(r) for r in result.metrics_history}
+        workers.append(ran_on.pop() if len(ran_on) == 1 else None)  # None: unknown, or it moved (a retry)
     t0 = min((s.start for s in spans), default=0.0)
     names: list[str] = []
+    lanes = []
     if all(worker is not None for worker in workers):
         by_start = sorted(range(len(spans)), key=lambda i: (spans[i].start, i))
         names = list(dict.fromkeys(str(workers[i]) for i in by_start))
         lanes = [names.index(str(worker)) for worker in workers]
-    else:
-        lanes = assign_lanes(spans)
+    if not names or _overlap(spans, lanes):
+        names, lanes = [], assign_lanes(spans)
     bars = [TimelineBar(s.key, lane, s.start - t0, s.end - t0, s.status) for s, lane in zip(spans, lanes, strict=True)]
     gaps = [(lane, start - t0, end - t0) for lane, start, end in idle_gaps(spans, lanes)]
     idle = sum((end - start for _, start, end in gaps), 0.0)
     return TimelineData(bars, max(lanes, default=-1) + 1, gaps, idle, names)
+
+
+def _overlap(spans: list[Span], lanes: list[int]) -> bool:
+    """Whether two spans on one lane overlap (more than the lanes' tolerance)."""
+    ends: dict[int, float] = {}
+    for i in sorted(range(len(spans)), key=lambda i: (spans[i].start, i)):
+        if spans[i].start + OVERLAP_TOLERANCE_S < ends.get(lanes[i], -math.inf):
+            return True
+        ends[lanes[i]] = max(ends.get(lanes[i], -math.inf), spans[i].end)
+    return False
 
 
 def _worker(result: dict[str, Any]) -> str | None:
