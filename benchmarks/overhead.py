@@ -12,8 +12,9 @@ Rows: each executor with the loggers off (``loggers=[]``), with the default logg
 loggers writing Ray Tune's per-trial files (``+per-trial files``: ``per_trial=True``; skipped on a core
 that lacks the option). A short warm-up run comes first (imports and first-use costs). Workload (a) runs
 ``--repeat`` times (default 3) for tunecore and for Optuna, and the fastest run counts: the dev machine is a
-shared VM whose speed varies from second to second. ``fit()`` returns a grid that parses the journal at its
-first use; that cost is printed on its own line.
+shared VM whose speed varies from second to second. The ratio against Optuna is also measured in alternating
+runs (``inline``, Optuna, ``inline``, ...), the same conditions for both. ``fit()`` returns a grid that parses
+the journal at its first use; that cost is printed on its own line.
 
 When Ray Tune or Optuna are importable, the same workloads run through them in the same process run and
 the ratios are printed (Ray Tune with ``reuse_actors=True``, its fastest setting; Optuna in memory with
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,6 +120,22 @@ def optuna_figures(trials, results, repeat=1):
     start = time.perf_counter()
     study.optimize(objective, n_trials=20)
     return {"ms_per_trial": ms_per_trial, "results_per_s": 20 * results / (time.perf_counter() - start)}
+
+
+def alternating_inline_and_optuna(trials, storage, runs):
+    """ms per no-op trial of ``inline`` (loggers off) and of Optuna's in-memory loop, in alternating runs: the
+    same machine conditions for both (a block of one then the other can land in a busier second)."""
+    import optuna
+
+    ours, theirs = [], []
+    for _ in range(runs):
+        wall = run_tunecore(one_result, {"x": tunecore.uniform(0, 1)}, trials, "inline", storage, [])
+        ours.append(1000 * wall / trials)
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        start = time.perf_counter()
+        study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=trials)
+        theirs.append(1000 * (time.perf_counter() - start) / trials)
+    return ours, theirs
 
 
 def ray_figures(trials, results):
@@ -231,6 +249,13 @@ def main() -> None:
         )
     source = "measured" if "optuna" in baselines else "reference"
     print(f"inline vs Optuna ({source}: {optuna_ms:.3f} ms/trial): {rows['inline']['ms_per_trial'] / optuna_ms:.1f}x")
+    if "optuna" in baselines:
+        ours, theirs = alternating_inline_and_optuna(trials, storage, 2 * args.repeat + 4)
+        print(
+            f"inline vs Optuna, {len(ours)} alternating runs each: median {statistics.median(ours):.3f} vs"
+            f" {statistics.median(theirs):.3f} ms/trial, {statistics.median(ours) / statistics.median(theirs):.1f}x"
+            f" (best {min(ours):.3f} vs {min(theirs):.3f}, {min(ours) / min(theirs):.1f}x)"
+        )
     for name in ("inline", "local"):
         added = 1000 * (rows[f"{name} +loggers"]["ms_per_trial"] - rows[name]["ms_per_trial"])
         print(f"default loggers add {added:.0f} us per trial on {name}")
