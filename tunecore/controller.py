@@ -90,6 +90,8 @@ class Controller(ExecutorHandler):
         self.time_budget_s = tune.time_budget_s
         self.failure_config = run.failure_config
         self.checkpoint_config = run.checkpoint_config
+        named = [tune.searcher, tune.scheduler, tune.executor, *run.stoppers, *run.logger_specs()]
+        self.plugins.registry.check_known((c.kind, c.name) for c in named if c.instance is None and c.name)
         self.searcher = self._build(tune.searcher)
         self.scheduler = self._build(tune.scheduler)
         self.executor = self._build(tune.executor)

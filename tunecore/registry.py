@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import attrs
@@ -133,6 +133,20 @@ class Registry:
                 f"{kind} '{bare}' is registered by more than one distribution: {both}. Select one with {choices}."
             )
         raise ComponentError(self._unknown_message(kind, bare))
+
+    def check_known(self, wanted: Iterable[tuple[str, str]]) -> None:
+        """Raise one ComponentError naming every ``(kind, name)`` of ``wanted`` that cannot be looked up (an
+        experiment naming several unknown components hears of all of them at once)."""
+        problems = []
+        for kind, name in wanted:
+            try:
+                self.get(kind, name)
+            except ComponentError as exc:
+                problems.append(str(exc))
+        if len(problems) == 1:
+            raise ComponentError(problems[0])
+        if problems:
+            raise ComponentError(f"{len(problems)} unknown components:\n" + "\n".join(f"- {p}" for p in problems))
 
     def create(self, kind: str, name: str, options: Mapping[str, Any] | None = None) -> Any:
         """Build the component ``name`` of ``kind`` with ``options``, checking them first."""

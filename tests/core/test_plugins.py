@@ -191,3 +191,20 @@ def test_managers_are_independent(plain_env):
     second = load_plugins(plain_env)
     assert "only_here" in first.registry.names("stopper")
     assert "only_here" not in second.registry.names("stopper")
+
+
+def test_several_unknown_components_are_named_at_once(tmp_path):
+    """A file (or a Tuner) naming two unknown components gets one error naming both, not one per run."""
+    tuner = tunecore.Tuner(
+        lambda config: tunecore.report({"loss": 1.0}),
+        param_space={},
+        tune_config=tunecore.TuneConfig(searcher="nope", scheduler="nada", executor="inline"),
+        run_config=tunecore.RunConfig(storage_path=str(tmp_path), loggers=["jsonn"], verbose=0),
+    )
+    with pytest.raises(tunecore.ComponentError) as raised:
+        tuner.fit()
+    message = str(raised.value)
+    assert message.startswith("3 unknown components:")
+    assert "unknown searcher 'nope'" in message and "unknown scheduler 'nada'" in message
+    assert "unknown logger 'jsonn'. Did you mean 'json'?" in message
+    assert not list(tmp_path.iterdir())  # nothing ran: no experiment directory left
