@@ -153,6 +153,23 @@ def check_points(value: Any) -> list[dict[str, Any]]:
     return list(value)
 
 
+def check_rewards(value: Any, points: Any) -> list[Any] | None:
+    """A searcher's ``evaluated_rewards`` as a new list (None for None), raising ValueError unless it is a list
+    (or tuple) with one reward per point of ``points`` (the ``points_to_evaluate`` as given, None when not given);
+    what each reward holds is checked by the searcher."""
+    if value is None:
+        return None
+    if points is None:
+        raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"evaluated_rewards must be a list, one reward per point of points_to_evaluate; got {value!r}")
+    if len(value) != len(points):
+        raise ValueError(
+            f"evaluated_rewards has {len(value)} values for {len(points)} points_to_evaluate: give one reward per point"
+        )
+    return list(value)
+
+
 def check_dict(name: str, value: Any) -> dict[str, Any]:
     """``value`` as a new dict (``{}`` for None), raising ValueError unless it is a dict: options passed on to
     a library, e.g. ``sampler_options``."""

@@ -21,6 +21,7 @@ from tunecore.options import (
     check_objective,
     check_objectives,
     check_points,
+    check_rewards,
     check_seed,
     is_finite_number,
 )
@@ -61,20 +62,7 @@ class LibrarySearcher(Searcher):
             self._metric_option, self._mode_option = check_metric(metric, hint=_MULTI_OBJECTIVE), check_mode(mode)
         self._seed_option = check_seed(seed)
         self._points = check_points(points_to_evaluate)
-        if evaluated_rewards is not None:
-            if points_to_evaluate is None:
-                raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
-            if not isinstance(evaluated_rewards, list | tuple):
-                raise ValueError(
-                    "evaluated_rewards must be a list, one reward per point of points_to_evaluate;"
-                    f" got {evaluated_rewards!r}"
-                )
-            if len(evaluated_rewards) != len(self._points):
-                raise ValueError(
-                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(self._points)}"
-                    " points_to_evaluate: give one reward per point"
-                )
-        self._rewards = None if evaluated_rewards is None else list(evaluated_rewards)
+        self._rewards = check_rewards(evaluated_rewards, points_to_evaluate)
         self._own_space: dict[str, Any] | None = None  # a space given to the searcher itself (Ray's ``space``)
         self.metrics: list[str] = []
         """The metrics optimised (one unless multi-objective)."""

@@ -26,6 +26,7 @@ from tunecore.options import (
     check_number,
     check_objective,
     check_points,
+    check_rewards,
     check_seed,
     is_finite_number,
 )
@@ -75,20 +76,7 @@ class PopulationSearcher(Searcher):
         self.population_size = check_int("population_size", population_size, minimum=2)
         self.mutation_scale = check_number("mutation_scale", mutation_scale)
         self.points_to_evaluate = check_points(points_to_evaluate)
-        if evaluated_rewards is not None:
-            if points_to_evaluate is None:
-                raise ValueError("evaluated_rewards needs points_to_evaluate: one reward per point, in the same order")
-            if not isinstance(evaluated_rewards, list | tuple):
-                raise ValueError(
-                    "evaluated_rewards must be a list, one reward per point of points_to_evaluate;"
-                    f" got {evaluated_rewards!r}"
-                )
-            if len(evaluated_rewards) != len(self.points_to_evaluate):
-                raise ValueError(
-                    f"evaluated_rewards has {len(evaluated_rewards)} values for {len(self.points_to_evaluate)}"
-                    " points_to_evaluate: give one reward per point"
-                )
-        self.evaluated_rewards = None if evaluated_rewards is None else list(evaluated_rewards)
+        self.evaluated_rewards = check_rewards(evaluated_rewards, points_to_evaluate)
         """The metric value of each of ``points_to_evaluate``, already evaluated (None: run the points)."""
         self._warm = 0
         self._points: list[dict[str, Any]] = []
