@@ -4,40 +4,19 @@ what an uninterrupted one would have."""
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 import textwrap
 
-import cloudpickle
 import pytest
 
 import tunecore
-from tunecore import resume as resuming
+from tests.core.crash_harness import CRASH_AT_CALL, live_and_restored
 from tunecore.builtin.searchers import RandomSearcher
 from tunecore.storage import ExperimentStorage
 
-SCRIPT = textwrap.dedent(
+SCRIPT = CRASH_AT_CALL + textwrap.dedent(
     """
-    import os, sys
-    import cloudpickle
-    import tunecore
-    from tunecore.controller import Controller
-
-    path, method, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    seen = {"calls": 0}
-    original = getattr(Controller, method)
-
-    def patched(self, *args):
-        returned = original(self, *args)
-        seen["calls"] += 1
-        if seen["calls"] == calls:  # the components as they are now, then a crash before anything else
-            with open(path + ".live", "wb") as file:
-                file.write(cloudpickle.dumps(self.components.save()))
-            os._exit(3)
-        return returned
-
-    setattr(Controller, method, patched)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from experiment import tuner
 
@@ -92,23 +71,8 @@ CRASHES = [("_ask_searcher", 4), ("on_result", 7), ("on_trial_end", 3), ("on_tri
 @pytest.mark.parametrize(("method", "calls"), CRASHES)
 def test_a_crash_restores_replayable_components_exactly(tmp_path, monkeypatch, method, calls):
     path = crash(tmp_path, method, calls)
-    restored = {}
-    original = resuming.restore
-
-    def restore(storage, table, components, checkpoints, snapshots, options, **keywords):
-        def capture(force=False):  # the resume's own snapshot comes right after restore and replay
-            restored["state"] = cloudpickle.dumps(components.save())
-            raise SystemExit(0)
-
-        snapshots.take = capture
-        original(storage, table, components, checkpoints, snapshots, options, **keywords)
-
-    monkeypatch.setattr(resuming, "restore", restore)
-    with pytest.raises(SystemExit):
-        tunecore.Tuner.restore(path).fit()
-    with open(path + ".live", "rb") as file:
-        live = pickle.loads(file.read())
-    assert pickle.loads(restored["state"]) == live
+    live, restored = live_and_restored(path, monkeypatch)
+    assert restored == live
 
 
 @pytest.mark.parametrize(("method", "calls"), CRASHES)

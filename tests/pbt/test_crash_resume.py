@@ -4,38 +4,16 @@ snapshot are replayed, each with a view of the trial as it was then: its checkpo
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 import sys
 import textwrap
 
-import cloudpickle
 import pytest
 
-import tunecore
-from tunecore import resume as resuming
+from tests.core.crash_harness import CRASH_AT_CALL, live_and_restored
 
-SCRIPT = textwrap.dedent(
+SCRIPT = CRASH_AT_CALL + textwrap.dedent(
     """
-    import os, sys
-    import cloudpickle
-    import tunecore
-    from tunecore.controller import Controller
-
-    path, method, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    seen = {"calls": 0}
-    original = getattr(Controller, method)
-
-    def patched(self, *args):
-        returned = original(self, *args)
-        seen["calls"] += 1
-        if seen["calls"] == calls:  # the components as they are now, then a crash before anything else
-            with open(path + ".live", "wb") as file:
-                file.write(cloudpickle.dumps(self.components.save()))
-            os._exit(3)
-        return returned
-
-    setattr(Controller, method, patched)
 
     def train(config):
         checkpoint = tunecore.get_checkpoint()
@@ -76,22 +54,5 @@ def test_a_crash_restores_pbt_exactly(tmp_path, monkeypatch, method, calls):
     command = [sys.executable, str(script), path, method, str(calls)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stderr
-    restored = {}
-    original = resuming.restore
-
-    def restore(storage, table, components, checkpoints, snapshots, options, **keywords):
-        def capture(force=False):  # the resume's own snapshot comes right after restore and replay
-            restored["state"] = cloudpickle.dumps(components.save())
-            raise SystemExit(0)
-
-        snapshots.take = capture
-        original(storage, table, components, checkpoints, snapshots, options, **keywords)
-
-    monkeypatch.setattr(resuming, "restore", restore)
-    try:
-        tunecore.Tuner.restore(path).fit()
-    except SystemExit:
-        pass
-    with open(path + ".live", "rb") as file:
-        live = pickle.loads(file.read())
-    assert pickle.loads(restored["state"]) == live
+    live, restored = live_and_restored(path, monkeypatch)
+    assert restored == live
