@@ -129,6 +129,9 @@ def new_manager() -> TunecorePluginManager:
 def load_plugins(environ: Mapping[str, str] | None = None, *, extra: Iterable[tuple[str, Any]] = ()) -> Plugins:
     """Discover and load plugins from entry points (and ``extra`` ``(name, module_or_object)`` pairs).
 
+    An ``extra`` object that an entry point has loaded already (the plugin under test, installed in development
+    mode) is kept once, as the installed distribution's.
+
     ``environ`` defaults to ``os.environ``; see the module docstring for the variables it reads.
     """
     environ = os.environ if environ is None else environ
@@ -139,6 +142,8 @@ def load_plugins(environ: Mapping[str, str] | None = None, *, extra: Iterable[tu
             continue
         _load_one(plugins, entry_point.name, dist, version, entry_point.load, selection.strict)
     for name, obj in extra:
+        if plugins.manager.is_registered(obj):  # installed too (a plugin in development): it is loaded already
+            continue
         _load_one(plugins, name, "(in-process)", "", lambda obj=obj: obj, selection.strict)
     return plugins
 

@@ -309,6 +309,30 @@ def test_a_misspelt_event_method_fails(tmp_path: Path) -> None:
         _logger_suite(_MisspeltLogger).test_its_event_methods_are_hooks_taking_their_arguments(tmp_path)
 
 
-def test_a_raising_logger_fails(tmp_path: Path) -> None:
+def test_a_raising_logger_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RuntimeError, match="the logger failed"):  # an event hook's error stops the experiment
-        _logger_suite(_RaisingLogger).test_a_real_experiment_with_every_event(tmp_path)
+        _logger_suite(_RaisingLogger).test_a_real_experiment_with_every_event(tmp_path, monkeypatch)
+
+
+class _StrayLogger:
+    """Writes a file in the working directory, as a logger with a relative default path would."""
+
+    def tunecore_trial_finished(self, trial: Any) -> None:
+        Path(f"{trial.trial_id}.log").write_text("finished")
+
+
+class _TrialDirectoryLogger:
+    """Writes into each trial's directory: allowed."""
+
+    def tunecore_trial_finished(self, trial: Any) -> None:
+        (Path(trial.path) / "finished.txt").write_text("finished")
+
+
+def test_a_logger_writing_outside_the_experiment_directory_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    with pytest.raises(AssertionError, match=r"wrote outside the experiment's directory .*workdir/t00001.log"):
+        _logger_suite(_StrayLogger).test_a_real_experiment_with_every_event(tmp_path, monkeypatch)
+
+
+def test_a_logger_writing_into_trial_directories_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _logger_suite(_TrialDirectoryLogger).test_a_real_experiment_with_every_event(tmp_path, monkeypatch)
+    assert len(list((tmp_path / "storage" / "conformance").glob("t*/finished.txt"))) == 5

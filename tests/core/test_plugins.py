@@ -208,3 +208,19 @@ def test_several_unknown_components_are_named_at_once(tmp_path):
     assert "unknown searcher 'nope'" in message and "unknown scheduler 'nada'" in message
     assert "unknown logger 'jsonn'. Did you mean 'json'?" in message
     assert not list(tmp_path.iterdir())  # nothing ran: no experiment directory left
+
+
+def test_an_installed_plugin_passed_as_extra_too_loads_once_without_a_warning(with_fixture_plugins):
+    """The documented unit-test recipe, load_plugins({}, extra=[...]), with the plugin under test also installed
+    (as it is in development): it warned "already registered" and reported the plugin as failed."""
+    import tune_fixture_good.plugin
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plugins = load_plugins(
+            {"TUNECORE_DISABLE_PLUGIN_AUTOLOAD": "1", "TUNECORE_PLUGINS": "tune-fixture-good"},
+            extra=[("good", tune_fixture_good.plugin)],
+        )
+    assert not plugins.failures
+    assert [p.dist for p in plugins.loaded].count("tune-fixture-good") == 1
+    assert plugins.registry.get("searcher", "sequence").dist == "tune-fixture-good"

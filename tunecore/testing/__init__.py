@@ -3,7 +3,8 @@
 * :mod:`tunecore.testing.executors`: ``ExecutorConformance``, the suite every executor must pass.
 * :mod:`tunecore.testing.components`: ``SearcherConformance``, ``SchedulerConformance``,
   ``StopperConformance`` and ``LoggerConformance``, the suites of the other component kinds
-  (docs/plugins.md, "Testing a plugin").
+  (docs/plugins.md, "Testing a plugin"), one module per kind (``searchers``, ``schedulers``, ...).
+* :mod:`tunecore.testing.pytest_plugin`: the fixtures pytest gets from tunecore's ``pytest11`` entry point.
 * :mod:`tunecore.testing.trainables`: the trainables they run (importable by any worker, no pytest).
 
 The suites are importable from here too (``from tunecore.testing import SearcherConformance``), loaded on
@@ -16,10 +17,10 @@ from typing import Any
 
 _SUITES = {
     "ExecutorConformance": "tunecore.testing.executors",
-    "LoggerConformance": "tunecore.testing.components",
-    "SchedulerConformance": "tunecore.testing.components",
-    "SearcherConformance": "tunecore.testing.components",
-    "StopperConformance": "tunecore.testing.components",
+    "LoggerConformance": "tunecore.testing.loggers",
+    "SchedulerConformance": "tunecore.testing.schedulers",
+    "SearcherConformance": "tunecore.testing.searchers",
+    "StopperConformance": "tunecore.testing.stoppers",
 }
 
 __all__ = sorted(_SUITES)
