@@ -1,4 +1,5 @@
-"""The ``tunecore`` command line: ``run``, ``resume``, ``ls``, ``show``, ``compare``, ``plugins`` and ``--version``.
+"""The ``tunecore`` command line: ``run``, ``resume``, ``ls``, ``show``, ``compare``, ``plot``, ``importance``,
+``report``, ``plugins``, ``new-plugin`` and ``--version``.
 
 ``ls``, ``show`` and ``compare`` only read (the data comes from :mod:`tunecore.views`; this module parses
 arguments and prints).
@@ -125,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", metavar="DIR", help="an experiment directory")
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it, e.g. report.html")
     report.set_defaults(handler=_report_command)
+    new_plugin = verbs.add_parser(
+        "new-plugin", help="write a new plugin distribution (component, entry point, README, passing tests)"
+    )
+    new_plugin.add_argument("name", metavar="NAME", help="the component's name, e.g. patience (makes tune-patience)")
+    new_plugin.add_argument(
+        "--kind", required=True, choices=["searcher", "scheduler", "stopper", "executor", "logger"], help="its kind"
+    )
+    new_plugin.add_argument("--directory", default=".", metavar="DIR", help="where to create it (default: here)")
+    new_plugin.set_defaults(handler=_new_plugin_command)
     return parser
 
 
@@ -439,6 +449,16 @@ def _report_command(args: argparse.Namespace) -> int:
     from tunecore.plot.report import report_command
 
     print(report_command(args.directory, args.output))
+    return 0
+
+
+def _new_plugin_command(args: argparse.Namespace) -> int:
+    from tunecore.scaffold import new_plugin
+
+    root = new_plugin(args.name, args.kind, args.directory)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        print(f"wrote {path}")
+    print(f"next: cd {root} && pip install -e '.[test]' && pytest")
     return 0
 
 
