@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tunecore
-from tests.conftest import pip_install_target
+from tests.conftest import pip_install_target, user_environment
 
 DOC = Path(__file__).parents[2] / "docs" / "plugins.md"
 FILE_BLOCK = re.compile(r"<!-- file: (?P<path>\S+) -->\n```\w*\n(?P<body>.*?)```", re.DOTALL)
@@ -45,6 +45,22 @@ def test_documented_plugin_is_discovered_and_selectable(patience_site, monkeypat
     assert (info.dist, info.version, info.summary) == ("tune-patience", "0.1.0", "Stop a trial that stopped improving")
     for snippet in python_blocks_after("## Testing a plugin"):
         exec(compile(snippet, str(DOC), "exec"), {})
+
+
+def test_the_documented_fixture_example_passes_on_both_executors(patience_site, tmp_path):
+    """The pytest example of "The pytest fixtures", run by pytest against the installed plugin."""
+    marker = "<!-- test file: tune-patience/tests/test_patience.py -->"
+    (body,) = re.findall(re.escape(marker) + r"\n```python\n(.*?)```", DOC.read_text(), re.S)
+    (tmp_path / "test_patience.py").write_text(body)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error::UserWarning"],
+        cwd=tmp_path,
+        env=user_environment(PYTHONPATH=str(patience_site)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout[-3000:] + run.stderr[-2000:]
 
 
 def test_documented_plugin_appears_in_the_cli(patience_site):

@@ -224,3 +224,22 @@ def test_an_installed_plugin_passed_as_extra_too_loads_once_without_a_warning(wi
     assert not plugins.failures
     assert [p.dist for p in plugins.loaded].count("tune-fixture-good") == 1
     assert plugins.registry.get("searcher", "sequence").dist == "tune-fixture-good"
+
+
+def test_a_third_party_distribution_is_recorded_in_experiment_json(with_fixture_plugins, tmp_path):
+    """experiment.json names the distribution and version of every component the experiment selected by name."""
+    import json
+    from importlib.metadata import version
+
+    plugins = load_plugins({"TUNECORE_DISABLE_PLUGIN_AUTOLOAD": "1", "TUNECORE_PLUGINS": "tune-fixture-good"})
+    tunecore.Tuner(
+        lambda config: tunecore.report({"loss": config["x"]}),
+        param_space={"x": 1.0},
+        tune_config=tunecore.TuneConfig(
+            metric="loss", mode="min", executor="inline", searcher="sequence", searcher_options={"configs": [{}]}
+        ),
+        run_config=tunecore.RunConfig(name="exp", storage_path=str(tmp_path), loggers=["list"], verbose=0),
+        plugins=plugins,
+    ).fit()
+    versions = json.loads((tmp_path / "exp" / "experiment.json").read_text())["versions"]
+    assert versions == {"tunecore": version("tunecore"), "tune-fixture-good": "1.2.3"}
