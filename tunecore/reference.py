@@ -1,7 +1,9 @@
-"""The hook and protocol reference (``docs/reference/hooks.md``, ``protocols.md``), generated from the source.
+"""The reference pages of ``docs/reference`` for plugin authors, generated from the source.
 
-The pages are built from the docstrings and signatures of :mod:`tunecore.hookspecs` and
-:mod:`tunecore.protocols`, so they say what the code says. Regenerate them after changing either module::
+The pages are built from the docstrings and signatures of :mod:`tunecore.hookspecs`, :mod:`tunecore.protocols`
+and the modules a component uses (:mod:`tunecore.space`, :mod:`tunecore.options`, :mod:`tunecore.best`,
+:mod:`tunecore.trial`, :mod:`tunecore.experiment`), so they say what the code says. Regenerate them after
+changing any of them::
 
     python -m tunecore.reference docs/reference
 
@@ -14,7 +16,7 @@ import ast
 import inspect
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -65,11 +67,11 @@ def _arguments(source: str, args: ast.arguments) -> str:
     return ", ".join(parts)
 
 
-def _function(source: str, node: ast.FunctionDef, owner: str = "") -> list[str]:
+def _function(source: str, node: ast.FunctionDef, owner: str = "", level: str = "###") -> list[str]:
     returns = f" -> {_source(source, node.returns)}" if node.returns is not None else ""
     decorators = [f"@{_source(source, d)}" for d in node.decorator_list if ast.unparse(d) != "hookspec"]
     code = [*decorators, f"def {node.name}({_arguments(source, node.args)}){returns}"]
-    lines = [f"### `{owner}{node.name}`", "", "```python", *code, "```", ""]
+    lines = [f"{level} `{owner}{node.name}`", "", "```python", *code, "```", ""]
     doc = ast.get_docstring(node)
     if doc:
         lines += [_markdown(doc), ""]
@@ -158,22 +160,39 @@ def hooks_markdown() -> str:
     return _end(lines)
 
 
-def protocols_markdown() -> str:
-    """``docs/reference/protocols.md``: every public class and constant of :mod:`tunecore.protocols`."""
-    from tunecore import protocols
+def module_markdown(module_name: str, title: str) -> str:
+    """A page of every public class, function and documented constant defined in ``module_name``, in source
+    order, each with its signature and docstring."""
+    import importlib
 
-    source = inspect.getsource(protocols)
-    lines = _header("Protocol reference", protocols)
+    module = importlib.import_module(module_name)
+    source = inspect.getsource(module)
+    lines = _header(title, module)
     for node, doc in _documented(ast.parse(source).body):
         name = _assigned_name(node)
         if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
             lines += _class(source, node)
-        elif name is not None and not name.startswith("_") and isinstance(node, ast.AnnAssign | ast.Assign):
+        elif isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            lines += _function(source, node, level="##")
+        elif name is not None and not name.startswith("_") and isinstance(node, ast.AnnAssign | ast.Assign) and doc:
             lines += _attribute(source, node, name, doc, level="##")
     return _end(lines)
 
 
-PAGES = {"hooks.md": hooks_markdown, "protocols.md": protocols_markdown}
+def protocols_markdown() -> str:
+    """``docs/reference/protocols.md``: every public class and constant of :mod:`tunecore.protocols`."""
+    return module_markdown("tunecore.protocols", "Protocol reference")
+
+
+PAGES: dict[str, Callable[[], str]] = {
+    "hooks.md": hooks_markdown,
+    "protocols.md": protocols_markdown,
+    "space.md": lambda: module_markdown("tunecore.space", "Search space reference"),
+    "options.md": lambda: module_markdown("tunecore.options", "Option checks reference"),
+    "best.md": lambda: module_markdown("tunecore.best", "Scoring reference"),
+    "trial.md": lambda: module_markdown("tunecore.trial", "Trial reference"),
+    "experiment.md": lambda: module_markdown("tunecore.experiment", "Experiment reference"),
+}
 """The generated pages: file name -> function returning its Markdown."""
 
 

@@ -171,16 +171,21 @@ the suite green.
 """
 
 USAGE = {
-    "searcher": 'TuneConfig(searcher="{name}", searcher_options={{...}}) in Python; `searcher = "{name}"` and '
-    "`[searcher_options]` in an experiment file.",
-    "scheduler": 'TuneConfig(scheduler="{name}", scheduler_options={{...}}) in Python; `scheduler = "{name}"` and '
-    "`[scheduler_options]` in an experiment file.",
-    "stopper": 'RunConfig(stoppers=["{name}"]) or RunConfig(stoppers=[{{"name": "{name}", ...options}}]); '
-    '`[[stoppers]]` with `name = "{name}"` in an experiment file.',
-    "logger": 'RunConfig(loggers=["{name}"]) or RunConfig(loggers=[{{"name": "{name}", ...options}}]); '
-    '`[[loggers]]` with `name = "{name}"` in an experiment file.',
-    "executor": 'TuneConfig(executor="{name}", executor_options={{"num_cpus": 8}}) in Python; `executor = "{name}"` '
-    "and `[executor_options]` in an experiment file.",
+    kind: (
+        f'Python: `{python}`. An experiment file: {toml}.'
+    )
+    for kind, python, toml in (
+        ("searcher", 'TuneConfig(searcher="{name}", searcher_options={{...}})',
+         '`searcher = "{name}"`, or a `[searcher]` table with `name = "{name}"` and its options'),
+        ("scheduler", 'TuneConfig(scheduler="{name}", scheduler_options={{...}})',
+         '`scheduler = "{name}"`, or a `[scheduler]` table with `name = "{name}"` and its options'),
+        ("stopper", 'RunConfig(stoppers=[{{"name": "{name}", ...options}}])',
+         'a `[[stoppers]]` entry with `name = "{name}"` and its options'),
+        ("logger", 'RunConfig(loggers=[{{"name": "{name}", ...options}}])',
+         'a `[[loggers]]` entry with `name = "{name}"` and its options (a list of loggers replaces the defaults, json, csv and console: name them too to keep them)'),
+        ("executor", 'TuneConfig(executor="{name}", executor_options={{"num_cpus": 8}})',
+         'an `[executor]` table with `name = "{name}"` and its options'),
+    )
 }
 
 OPTIONS = {

@@ -26,6 +26,11 @@ _SUITES = {
 __all__ = sorted(_SUITES)
 
 
+def __dir__() -> list[str]:
+    """The module's names with the suites, which are imported on first use."""
+    return sorted({*globals(), *_SUITES})
+
+
 def __getattr__(name: str) -> Any:
     """The conformance suites, imported on first use."""
     if name in _SUITES:
