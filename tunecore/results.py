@@ -132,6 +132,12 @@ class ResultGrid:
         mean of all its results, ``"last-5-avg"`` / ``"last-10-avg"`` the mean of its last 5 / 10.
         Trials whose value is NaN or infinite are skipped unless ``filter_nan_and_inf=False``.
         """
+        if not metric and isinstance(self.metric, list) and isinstance(self.mode, list):
+            pairs = ", ".join(f"get_best_result({m!r}, {o!r})" for m, o in zip(self.metric, self.mode, strict=False))
+            raise TuneError(
+                f"the experiment has several metrics ({', '.join(self.metric)}): there is no one best trial. Pick"
+                f" one metric ({pairs}), or look at the Pareto front (tunecore.plot.pareto(grid))"
+            )
         metric = metric or (self.metric if isinstance(self.metric, str) else None)
         mode = mode or (self.mode if isinstance(self.mode, str) else None)
         if not metric or mode not in ("min", "max"):

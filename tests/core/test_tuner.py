@@ -10,6 +10,7 @@ import pytest
 
 import tunecore
 from tunecore import CONTINUE, PAUSE, STOP, Decision
+from tunecore.errors import TuneError
 from tunecore.results import _replay as _original_replay
 
 
@@ -543,3 +544,16 @@ def test_a_nested_metric_is_named_outer_slash_inner_everywhere(tmp_path):
     assert iterations[0] < 8  # ASHA stopped some trials early: it read the nested metric
     best = grid.get_best_result()
     assert best.metrics["train"]["loss"] == min(r.metrics["train"]["loss"] for r in grid)
+
+
+def test_get_best_result_of_a_multi_objective_experiment_says_to_pick_a_metric(tmp_path):
+    """It said "set them in TuneConfig" to a user who had (as lists)."""
+    grid = tunecore.Tuner(
+        lambda config: tunecore.report({"loss": config["x"], "cost": 1 - config["x"]}),
+        param_space={"x": tunecore.grid_search([0.2, 0.8])},
+        tune_config=tunecore.TuneConfig(metric=["loss", "cost"], mode=["min", "min"], executor="inline"),
+        run_config=tunecore.RunConfig(name="mo", storage_path=str(tmp_path), loggers=[], verbose=0),
+    ).fit()
+    with pytest.raises(TuneError, match=r"several metrics \(loss, cost\).*get_best_result\('loss', 'min'\)"):
+        grid.get_best_result()
+    assert grid.get_best_result("cost", "min").config == {"x": 0.8}
