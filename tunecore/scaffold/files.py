@@ -182,7 +182,8 @@ USAGE = {
         ("stopper", 'RunConfig(stoppers=[{{"name": "{name}", ...options}}])',
          'a `[[stoppers]]` entry with `name = "{name}"` and its options'),
         ("logger", 'RunConfig(loggers=[{{"name": "{name}", ...options}}])',
-         'a `[[loggers]]` entry with `name = "{name}"` and its options (a list of loggers replaces the defaults, json, csv and console: name them too to keep them)'),
+         'a `[[loggers]]` entry with `name = "{name}"` and its options (a list of loggers replaces the defaults,'
+         " json, csv and console: name them too to keep them)"),
         ("executor", 'TuneConfig(executor="{name}", executor_options={{"num_cpus": 8}})',
          'an `[executor]` table with `name = "{name}"` and its options'),
     )
