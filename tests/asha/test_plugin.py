@@ -13,6 +13,7 @@ from tunecore.cli import main
     ("name", "cls"),
     [
         ("asha", tune_asha.AsyncHyperBandScheduler),
+        ("mo_asha", tune_asha.MOASHAScheduler),
         ("hyperband", tune_asha.HyperBandScheduler),
         ("median", tune_asha.MedianStoppingRule),
     ],
@@ -27,7 +28,7 @@ def test_registered_by_the_installed_distribution(name, cls):
 def test_listed_by_tunecore_plugins(capsys):
     assert main(["plugins"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    for name in ("asha", "hyperband", "median"):
+    for name in ("asha", "mo_asha", "hyperband", "median"):
         assert any(line.split()[:2] == [name, "tune-asha"] for line in lines), name
 
 
