@@ -1,10 +1,12 @@
-"""The searcher conformance suite (tunecore.testing.components) over tune-bayesopt's three searchers."""
+"""The searcher conformance suite (tunecore.testing.components) over tune-bayesopt's four searchers."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from tune_bayesopt import HyperoptSearcher, OptunaSearcher, SkoptSearcher
+import pytest
+
+from tune_bayesopt import BOHBSearcher, HyperoptSearcher, OptunaSearcher, SkoptSearcher
 from tunecore.protocols import Searcher
 from tunecore.testing.components import SearcherConformance
 
@@ -44,3 +46,11 @@ class TestSkoptSearcher(SearcherConformance):
 
     def make_searcher(self, **options: Any) -> Searcher:
         return SkoptSearcher(base_estimator="RF", n_initial_points=4, **options)
+
+
+@pytest.mark.filterwarnings("ignore:the bohb searcher saw:UserWarning")  # the suite runs it with no scheduler
+class TestBOHBSearcher(SearcherConformance):
+    unsupported_domains: ClassVar[dict[str, str]] = {"grid_search": _NO_GRID, "sample_from": _NO_FUNCTION}
+
+    def make_searcher(self, **options: Any) -> Searcher:
+        return BOHBSearcher(min_points_in_model=3, num_samples=16, **options)  # the model from the 3rd result on

@@ -154,3 +154,22 @@ def test_metric_and_mode_lists_are_checked_when_built_and_must_pair_up():
 def test_prune_stopped_must_be_true_or_false():
     with pytest.raises(ValueError, match="prune_stopped must be true or false, got 'yes'"):
         OptunaSearcher(prune_stopped="yes")
+
+
+@pytest.mark.parametrize("given", ["nsga2", "instance"])
+def test_a_genetic_samplers_study_pickles_and_its_instance_copies(given):
+    """Optuna 5.1's NSGA-II sampler holds a threading.Lock: snapshots failed ("cannot pickle '_thread.lock'")
+    and a sampler instance could not be copied at setup."""
+    import pickle
+
+    import optuna
+
+    sampler = "nsga2" if given == "nsga2" else optuna.samplers.NSGAIISampler(seed=0)
+    searcher = OptunaSearcher(sampler=sampler)
+    searcher.setup({"x": tunecore.uniform(0, 1)}, ["loss", "cost"], ["min", "min"], 0 if given == "nsga2" else None, 6)
+    config = searcher.suggest("t1")
+    searcher.on_trial_complete("t1", {"loss": config["x"], "cost": 1 - config["x"]})
+    restored = OptunaSearcher(sampler=sampler)
+    restored.setup({"x": tunecore.uniform(0, 1)}, ["loss", "cost"], ["min", "min"], 0 if given == "nsga2" else None, 6)
+    restored.restore(pickle.loads(pickle.dumps(searcher.save())))
+    assert restored.suggest("t2") == searcher.suggest("t2")

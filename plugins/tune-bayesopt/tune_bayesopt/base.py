@@ -133,8 +133,8 @@ class LibrarySearcher(Searcher):
         if complete:
             self._tell_evaluated([self._encode(point) for point in complete], rewards)
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | Finished:
-        """The next config: the next of ``points_to_evaluate``, else the library's suggestion."""
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished | None:
+        """The next config: the next of ``points_to_evaluate``, else the library's suggestion (never None here)."""
         if self._limit != -1 and self._count >= self._limit:
             return FINISHED
         fixed = self._queue.pop(0) if self._queue else None

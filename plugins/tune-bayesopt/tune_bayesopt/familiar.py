@@ -1,19 +1,23 @@
-"""Ray Tune's class names for the three searchers, with Ray's constructor arguments.
+"""Ray Tune's class names for the searchers, with Ray's constructor arguments.
 
-Each class is the tunecore searcher (:class:`OptunaSearcher`, :class:`HyperoptSearcher`, :class:`SkoptSearcher`)
-with Ray's argument names mapped onto its options; the behaviour is the searcher's own. Ray's arguments that
-have no equivalent here (an Optuna ``storage``, a ready ``skopt.Optimizer``, ...) are ValueErrors naming them.
-``space``, when given, is a search space of tunecore domains that the searcher uses instead of the Tuner's
-``param_space`` (which may then hold constants only), as in Ray.
+Each class is the tunecore searcher (:class:`OptunaSearcher`, :class:`HyperoptSearcher`, :class:`SkoptSearcher`,
+:class:`BOHBSearcher`) with Ray's argument names mapped onto its options; the behaviour is the searcher's own.
+Ray's arguments that have no equivalent here (an Optuna ``storage``, a ready ``skopt.Optimizer``, ...) are
+ValueErrors naming them. ``space``, when given, is a search space of tunecore domains that the searcher uses
+instead of the Tuner's ``param_space`` (which may then hold constants only), as in Ray.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
+from tune_bayesopt.bohb import BOHBSearcher
 from tune_bayesopt.hyperopt_searcher import HyperoptSearcher
 from tune_bayesopt.optuna_searcher import OptunaSearcher
 from tune_bayesopt.skopt_searcher import SkoptSearcher
+from tunecore.options import check_dict
+from tunecore.protocols import Finished
 
 
 def _refuse(cls: str, argument: str, value: Any, why: str) -> None:
@@ -145,3 +149,62 @@ class SkOptSearch(SkoptSearcher):
             evaluated_rewards=evaluated_rewards,
         )
         self._set_own_space(space, "SkOptSearch")
+
+
+BOHB_CONFIG = (
+    "min_points_in_model",
+    "top_n_percent",
+    "num_samples",
+    "random_fraction",
+    "bandwidth_factor",
+    "min_bandwidth",
+)
+"""The keys of :class:`TuneBOHB`'s ``bohb_config``: hpbandster's BOHB arguments that :class:`BOHBSearcher` has."""
+
+
+class TuneBOHB(BOHBSearcher):
+    """Ray Tune's ``TuneBOHB``: the ``bohb`` searcher with Ray's arguments (no hpbandster or ConfigSpace needed).
+
+    ``bohb_config`` holds hpbandster's BOHB arguments (:data:`BOHB_CONFIG`, the searcher's options of the same
+    names); any other key is a ValueError naming it. ``max_concurrent`` > 0 makes ``suggest`` answer None
+    ("not now") while that many trials are pending, as in Ray; 0 or less is no limit. A ConfigSpace space is
+    refused: give tunecore domains. ``time_attr`` (keyword only) is the budget's result field.
+    """
+
+    def __init__(
+        self,
+        space: dict[str, Any] | None = None,
+        bohb_config: dict[str, Any] | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+        points_to_evaluate: list[dict[str, Any]] | None = None,
+        seed: int | None = None,
+        max_concurrent: int = 0,
+        *,
+        time_attr: str = "training_iteration",
+    ) -> None:
+        options = check_dict("bohb_config", bohb_config)
+        unknown = sorted(set(options) - set(BOHB_CONFIG))
+        if unknown:
+            raise ValueError(f"TuneBOHB: bohb_config keys {unknown} are not supported; use {', '.join(BOHB_CONFIG)}")
+        if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, numbers.Integral):
+            raise ValueError(
+                f"TuneBOHB: max_concurrent must be an integer (0 or less: no limit), got {max_concurrent!r}"
+            )
+        self.max_concurrent: int = int(max_concurrent)
+        """Pending trials at most (0 or less: no limit)."""
+        super().__init__(
+            **options,
+            time_attr=time_attr,
+            metric=metric,
+            mode=mode,
+            seed=seed,
+            points_to_evaluate=points_to_evaluate,
+        )
+        self._set_own_space(space, "TuneBOHB")
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | Finished | None:
+        """The searcher's next config, or None while ``max_concurrent`` trials are pending."""
+        if self.max_concurrent > 0 and len(self._pending) >= self.max_concurrent:
+            return None
+        return super().suggest(trial_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import importlib.util
+import threading
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -107,7 +108,10 @@ class OptunaSearcher(LibrarySearcher):
         directions: list[Literal["minimize", "maximize"]] = [
             "minimize" if mode == "min" else "maximize" for mode in self.modes
         ]
-        sampler = self._new_sampler() if self.sampler is None else copy.deepcopy(self.sampler)  # the same each setup
+        if self.sampler is None:
+            sampler = _snapshot_safe(self._new_sampler())
+        else:
+            sampler = copy.deepcopy(_snapshot_safe(self.sampler))  # the same each setup
         with _quiet():
             self.study = optuna.create_study(
                 storage=optuna.storages.InMemoryStorage(), sampler=sampler, directions=directions
@@ -203,3 +207,40 @@ def _quiet() -> Iterator[None]:
         yield
     finally:
         optuna.logging.set_verbosity(verbosity)
+
+
+_LOCK = type(threading.Lock())
+
+
+class _PicklableLock:
+    """A lock that pickles and deep-copies as a new, unlocked one. Optuna 5.1's genetic samplers (NSGA-II,
+    NSGA-III) hold a plain ``threading.Lock``, which made their studies impossible to snapshot or copy."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> bool:
+        return self._lock.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._lock.__exit__(*exc)
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        """As ``threading.Lock.acquire``."""
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        """As ``threading.Lock.release``."""
+        self._lock.release()
+
+    def __reduce__(self) -> tuple[type[_PicklableLock], tuple[()]]:
+        return (_PicklableLock, ())
+
+
+def _snapshot_safe(sampler: Any) -> Any:
+    """``sampler`` with any plain lock among its attributes replaced by a :class:`_PicklableLock`."""
+    for name, value in list(vars(sampler).items()):
+        if isinstance(value, _LOCK):
+            setattr(sampler, name, _PicklableLock())
+    return sampler
+

@@ -1,0 +1,143 @@
+"""Product-kernel density estimates over BOHB's model space (numpy only).
+
+Each coordinate of a point is one of three kinds (:data:`KINDS`):
+
+- ``"unit"``: a bounded parameter mapped into ``[0, 1]``; a Gaussian kernel truncated to ``[0, 1]``;
+- ``"real"``: an unbounded (normal) parameter, standardised; a plain Gaussian kernel;
+- ``"category"``: the index of one of ``size`` categories; an Aitchison-Aitken kernel, which keeps the
+  category with probability ``1 - λ`` and spreads ``λ`` evenly over the others.
+
+The bandwidth of every coordinate follows the normal-reference rule of a multivariate estimate,
+``1.06 * std * n ** (-1 / (4 + d))`` (what statsmodels' ``normal_reference``, and so hpbandster's BOHB, use),
+never below ``min_bandwidth``; a category's ``λ`` is at most ``(size - 1) / size``, where the kernel is uniform.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    import numpy as np
+
+KINDS = ("unit", "real", "category")
+"""The kinds of coordinate, see the module docstring."""
+
+_TINY = 1e-300
+"""Floor of a kernel value before its logarithm: a density of zero is very unlikely, not impossible."""
+_REJECTION_ROUNDS = 64
+"""Rounds of redrawing the samples of a truncated Gaussian that fell outside ``[0, 1]`` before clipping them."""
+
+
+@attrs.frozen
+class Dimension:
+    """One coordinate of the model space: its kind and, for a category, how many values it has."""
+
+    kind: str
+    """``"unit"``, ``"real"`` or ``"category"``."""
+    size: int = 0
+    """The number of categories (``"category"`` only, at least 2)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"a dimension's kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind == "category" and self.size < 2:
+            raise ValueError(f"a category dimension needs at least 2 categories, got {self.size}")
+
+
+@attrs.frozen(eq=False)
+class KernelDensity:
+    """A kernel density estimate of ``data``: one kernel per point, the product of one kernel per coordinate."""
+
+    dimensions: tuple[Dimension, ...]
+    """What each coordinate is."""
+    data: np.ndarray
+    """The points, shape ``(n, d)``."""
+    bandwidths: np.ndarray
+    """The bandwidth of each coordinate (a category's: its ``λ``), shape ``(d,)``."""
+    log_mass: np.ndarray
+    """The log of the mass each point's kernel has inside ``[0, 1]`` (``"unit"`` coordinates; 0 elsewhere),
+    shape ``(n, d)``: what the truncated kernels are divided by."""
+
+    @classmethod
+    def fit(
+        cls, dimensions: Sequence[Dimension], data: np.ndarray | Sequence[Sequence[float]], min_bandwidth: float
+    ) -> KernelDensity:
+        """The estimate of ``data`` (``n >= 1`` points) with normal-reference bandwidths, at least ``min_bandwidth``."""
+        import numpy as np
+
+        points = np.asarray(data, dtype=float).reshape(len(data), len(dimensions))
+        if len(points) == 0:
+            raise ValueError("a kernel density needs at least one point")
+        n, d = points.shape
+        rule = 1.06 * points.std(axis=0) * n ** (-1.0 / (4 + d))
+        bandwidths = np.maximum(rule, min_bandwidth)
+        for j, dim in enumerate(dimensions):
+            if dim.kind == "category":
+                bandwidths[j] = min(bandwidths[j], (dim.size - 1) / dim.size)
+        log_mass = np.zeros_like(points)
+        for j, dim in enumerate(dimensions):
+            if dim.kind == "unit":
+                h = float(bandwidths[j])
+                mass = [_normal_cdf((1 - c) / h) - _normal_cdf(-c / h) for c in points[:, j]]
+                log_mass[:, j] = np.log(np.maximum(mass, _TINY))
+        return cls(tuple(dimensions), points, bandwidths, log_mass)
+
+    def log_pdf(self, points: np.ndarray) -> np.ndarray:
+        """The log density at each of ``points`` (shape ``(m, d)``), shape ``(m,)``."""
+        import numpy as np
+
+        points = np.asarray(points, dtype=float).reshape(-1, len(self.dimensions))
+        total = np.zeros((len(points), len(self.data)))
+        for j, dim in enumerate(self.dimensions):
+            x, centres, h = points[:, j : j + 1], self.data[:, j], float(self.bandwidths[j])
+            if dim.kind == "category":
+                same = np.isclose(x, centres)
+                total += np.where(same, math.log(1 - h), math.log(max(h / (dim.size - 1), _TINY)))
+                continue
+            total += -0.5 * ((x - centres) / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
+            total -= self.log_mass[:, j]  # each kernel keeps its whole mass inside [0, 1] (0 for "real")
+        top = total.max(axis=1, keepdims=True)
+        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(len(self.data))
+
+    def sample(self, rng: np.random.Generator, count: int, factor: float = 1.0) -> np.ndarray:
+        """``count`` points drawn from the estimate with every bandwidth widened by ``factor``, shape ``(count, d)``.
+
+        A widened category keeps its value with probability ``1 - min(factor * λ, (size - 1) / size)``.
+        """
+        import numpy as np
+
+        centres = self.data[rng.integers(len(self.data), size=count)]
+        points = np.empty_like(centres)
+        for j, dim in enumerate(self.dimensions):
+            h = float(self.bandwidths[j]) * factor
+            if dim.kind == "category":
+                change = rng.random(count) < min(h, (dim.size - 1) / dim.size)
+                shift = rng.integers(1, dim.size, size=count)  # another category, each equally likely
+                points[:, j] = np.where(change, (centres[:, j] + shift) % dim.size, centres[:, j])
+            elif dim.kind == "real":
+                points[:, j] = centres[:, j] + h * rng.standard_normal(count)
+            else:
+                points[:, j] = _truncated_normal(rng, centres[:, j], h)
+        return points
+
+
+def _truncated_normal(rng: np.random.Generator, centres: np.ndarray, h: float) -> np.ndarray:
+    """One draw per centre from a Gaussian of width ``h`` truncated to ``[0, 1]`` (rejection, then clipping)."""
+    import numpy as np
+
+    x = centres + h * rng.standard_normal(len(centres))
+    for _ in range(_REJECTION_ROUNDS):
+        outside = (x < 0) | (x > 1)
+        if not outside.any():
+            break
+        x[outside] = centres[outside] + h * rng.standard_normal(int(outside.sum()))
+    return np.clip(x, 0.0, 1.0)
+
+
+def _normal_cdf(z: float) -> float:
+    """The standard normal distribution function at ``z``."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
