@@ -422,7 +422,9 @@ def test_class_trainables_are_reused_on_their_worker(start: Start, tmp_path: Pat
     assert Path(checkpoints[-1], "steps").read_text() == "2"
 
 
-def test_trainables_from_a_file_reference_and_start_latency(start: Start, tmp_path: Path) -> None:
+def test_trainables_from_a_file_reference(start: Start, tmp_path: Path) -> None:
+    """A ``path/file.py:name`` trainable runs in the workers, and is not left registered to pickle by value.
+    (How soon the first trial starts is a benchmark figure: benchmarks/local_executor_micro.py.)"""
     source = tmp_path / "user_train.py"
     source.write_text(
         textwrap.dedent(
@@ -442,14 +444,12 @@ def test_trainables_from_a_file_reference_and_start_latency(start: Start, tmp_pa
     )
     train = resolve_reference(f"{source}:train")
     assert train.__module__.startswith("tunecore_user_")
-    began = time.time()
     executor, handler = start(train, num_workers=2, num_cpus=2)
     launch(executor, "t1", {"x": 2}, tmp_path)
     finish(executor)
     assert handler.ends == {"t1": ("completed", None)}
     result = handler.results["t1"][0]
-    assert result["y"] == 6
-    assert result["began"] - began < 0.5, "the first trial took too long to start"
+    assert result["y"] == 6 and result["pid"] != os.getpid()
     assert not any(name.startswith("tunecore_user_") for name in cloudpickle.list_registry_pickle_by_value())
 
 
