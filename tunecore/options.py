@@ -291,23 +291,27 @@ def _resolve(component: str, metric: Any, mode: Any, own_metric: Any, own_mode: 
     return metrics, [mode[list(metric).index(name)] for name in metrics]
 
 
+_IN_A_FILE = " (in an experiment file: the top-level metric and mode keys)"
+
+
 def _require(component: str, metrics: list[Any], modes: list[Any], what: str) -> None:
     """Raise ValueError unless there are metric names and modes (that they pair up is for the caller)."""
     if not metrics and not modes:
         raise ValueError(
             f"{component} needs {what} and its mode, got neither: set TuneConfig(metric=..., mode=...)"
-            " or the component's own 'metric' and 'mode' options"
+            f"{_IN_A_FILE} or the component's own 'metric' and 'mode' options"
         )
     if not metrics or not all(isinstance(name, str) and name for name in metrics):
         shown = metrics[0] if len(metrics) == 1 else (metrics or None)
         raise ValueError(
-            f"{component} needs {what}, got {shown!r}: set TuneConfig(metric=...) or its own 'metric' option"
+            f"{component} needs {what}, got {shown!r}: set TuneConfig(metric=...){_IN_A_FILE} or its own 'metric'"
+            " option"
         )
     if not modes or not all(mode in MODES for mode in modes):
         shown = modes[0] if len(modes) == 1 else (modes or None)
         raise ValueError(
             f'{component} needs mode "min" or "max", got {shown!r}: give it its own \'mode\' option,'
-            " or set TuneConfig(metric=..., mode=...)"
+            f" or set TuneConfig(metric=..., mode=...){_IN_A_FILE}"
         )
 
 

@@ -179,3 +179,12 @@ def test_repeater_averages_numpy_values_and_ignores_nan_and_non_numbers():
     searcher.on_trial_complete("t2", {"loss": math.nan})
     searcher.on_trial_complete("t3", {"loss": True})
     assert told == [{"loss": 1.0, "trial_id": "t1"}]
+
+
+def test_a_missing_metric_is_explained_for_experiment_files_too():
+    """The message named only TuneConfig(...), Python's spelling, to a user of `tunecore run FILE`."""
+    from tunecore.options import check_objective
+
+    in_a_file = r"TuneConfig\(metric=\.\.\., mode=\.\.\.\) \(in an experiment file: the top-level metric and mode"
+    with pytest.raises(ValueError, match=in_a_file):
+        check_objective("the x scheduler", None, None)
