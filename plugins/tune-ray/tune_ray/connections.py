@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection, answer_challenge, deliver_cha
 from typing import Any
 
 from tune_ray import wire
+from tune_ray.wakeup import Wakeup
 from tune_ray.wire import loads
 
 HANDSHAKE_TIMEOUT_S = 5.0
@@ -90,13 +91,11 @@ class Handshakes:
         self._running = 0
         self._active: dict[threading.Thread, socket.socket] = {}
         self._closed = False
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._wake_write.setblocking(False)
+        self._wakeup = Wakeup()
 
     @property
     def wake_fd(self) -> int:
-        return self._wake_read.fileno()
+        return self._wakeup.fd
 
     def start(self, sock: socket.socket, authkey: bytes) -> None:
         with self._lock:
@@ -147,18 +146,11 @@ class Handshakes:
                 conn.close()
                 return
             self._ready.append((conn, message))
-        try:
-            self._wake_write.send(b"\0")
-        except OSError:  # the pipe is full: the driver is being woken already
-            pass
+        self._wakeup.wake()
 
     def done(self) -> list[tuple[Connection, Any]]:
         """The connections authenticated since the last call, with their HELLO."""
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except OSError:
-            pass
+        self._wakeup.clear()
         with self._lock:
             ready, self._ready = self._ready, []
         return ready
@@ -175,8 +167,7 @@ class Handshakes:
             thread.join(HANDSHAKE_TIMEOUT_S)
         for conn, _ in ready:
             conn.close()
-        self._wake_read.close()
-        self._wake_write.close()
+        self._wakeup.close()
 
 
 def tune_socket(sock: socket.socket) -> None:

@@ -8,13 +8,14 @@ decides what their results mean (the executor's state is never touched from a he
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import attrs
+
+from tune_ray.wakeup import Wakeup
 
 THREADS = 4
 """At most this many jobs run at once."""
@@ -37,14 +38,12 @@ class Jobs:
         self._lock = threading.Lock()
         self._done: list[Job] = []
         self._pending: dict[Future[Any], Job] = {}
-        self._wake_read, self._wake_write = socket.socketpair()
-        self._wake_read.setblocking(False)
-        self._wake_write.setblocking(False)
+        self._wakeup = Wakeup()
 
     @property
     def wake_fd(self) -> int:
         """Readable when jobs are done."""
-        return self._wake_read.fileno()
+        return self._wakeup.fd
 
     @property
     def pending(self) -> int:
@@ -69,18 +68,11 @@ class Jobs:
             if job is None:  # closed meanwhile
                 return
             self._done.append(job)
-        try:
-            self._wake_write.send(b"\0")
-        except OSError:  # full (the driver is being woken already) or closed
-            pass
+        self._wakeup.wake()
 
     def done(self) -> list[Job]:
         """The jobs finished since the last call, in the order they finished."""
-        try:
-            while self._wake_read.recv(4096):
-                pass
-        except OSError:
-            pass
+        self._wakeup.clear()
         with self._lock:
             done, self._done = self._done, []
         return done
@@ -93,6 +85,5 @@ class Jobs:
         with self._lock:
             left = [*self._done, *self._pending.values()]
             self._done, self._pending = [], {}
-        self._wake_read.close()
-        self._wake_write.close()
+        self._wakeup.close()
         return left
