@@ -123,6 +123,28 @@ def test_rung_with_one_metric_is_ashas_quantile():
     assert rung.judge("d", (1.9,), 2) is False  # below the median 2.5 of 1, 2.5, 3
 
 
+def test_the_cheapest_level_of_an_exact_objective_is_dominated_only_by_itself():
+    # The README's note on an objective known exactly from the config (a model's size, here -size, higher is
+    # better): a record at the cheapest level is dominated only by better records of that level, so the k-th
+    # best of it is in front k whatever the other levels hold, and it is an end of its front (infinite
+    # crowding distance); a record at a dearer level also falls behind every cheaper record with a better error.
+    cheap = [(-0.5, 0), (-0.6, 0), (-0.7, 0)]  # (-error, -size): size 0, errors 0.5, 0.6, 0.7
+    dear = [(-0.1, -1), (-0.2, -1), (-0.3, -1), (-0.55, -1)]  # size 1: better errors, one worse than 0.5
+    keys = pareto_keys(cheap + dear)
+    assert keys[:3] == [(0, -INF), (1, -INF), (2, -INF)]
+    assert [key[0] for key in keys[3:]] == [0, 1, 2, 3]  # 0.55: below 0.5 of size 0 and 0.1-0.3
+    # At a rung (reduction_factor 3, 4 earlier records: at most 1 may rank ahead), the second-best record of
+    # size 0 continues where the second-best of size 1 stops, although its error is worse (0.4 against 0.3).
+    earlier = [(-0.2, 0), (-0.2, -1), (-0.5, -1), (-0.7, -1)]
+    decisions = []
+    for score in [(-0.4, 0), (-0.3, -1)]:
+        rung = ParetoRung(level=1)
+        for index, record in enumerate(earlier):
+            rung.judge(f"t{index}", record, 3)
+        decisions.append(rung.judge("new", score, 3))
+    assert decisions == [True, False]
+
+
 def test_a_nan_in_one_metric_counts_as_worst_in_all():
     scheduler = MOASHAScheduler(metric=["loss", "cost"], mode=["min", "min"], max_t=8, reduction_factor=2)
     scheduler.setup(None, None)

@@ -96,3 +96,19 @@ def test_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert trace.used == trace.budget and trace.exhausted
     assert 0 <= trace.regret < math.inf and trace.steps[-1][1] == trace.regret
     assert trace.budget_to(math.inf) == trace.steps[0][0] / trace.budget
+
+
+def test_multi_fidelity_zdt1_is_zdt1_at_full_fidelity_and_biased_below() -> None:
+    from benchmarks.problems.biobjective import ZDT1Problem, zdt1
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = list(rng.uniform(0, 1, 6))
+        g = 1 + 9 / 5 * sum(x[1:])
+        assert zdt1(x) == pytest.approx((x[0], g * (1 - math.sqrt(x[0] / g))))  # Zitzler, Deb & Thiele's T1
+        assert zdt1(x, 0.0) != pytest.approx(zdt1(x))
+    front = [0.0] * 5
+    assert zdt1([0.25, *front]) == pytest.approx((0.25, 0.5))  # on the Pareto front f2 = 1 - sqrt(f1)
+    problem = ZDT1Problem()
+    config = dict(zip(problem.names, [0.25, *front], strict=True))
+    assert problem.values(config, MAX_T, seed=0) == pytest.approx((0.25, 0.5))
