@@ -1,7 +1,7 @@
 """The ``tunecore`` command line: ``run``, ``resume``, ``ls``, ``show``, ``compare``, ``plot``, ``importance``,
-``report``, ``plugins``, ``new-plugin`` and ``--version``.
+``report``, ``dashboard``, ``plugins``, ``new-plugin`` and ``--version``.
 
-``ls``, ``show`` and ``compare`` only read (the data comes from :mod:`tunecore.views`; this module parses
+``ls``, ``show``, ``compare`` and ``dashboard`` only read (the data comes from :mod:`tunecore.views`; this module parses
 arguments and prints).
 
 Exit codes: 0 success; 1 the experiment ran but some trials ended in ERROR; 2 bad input (a wrong file,
@@ -126,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", metavar="DIR", help="an experiment directory")
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it, e.g. report.html")
     report.set_defaults(handler=_report_command)
+    dashboard = verbs.add_parser(
+        "dashboard", help="serve the experiments under a storage path in a browser, live and read-only"
+    )
+    dashboard.add_argument(
+        "storage", nargs="?", default="./tune_results", help="the storage path (default: ./tune_results)"
+    )
+    dashboard.add_argument("--port", type=int, default=8080, help="the port (default: 8080; 0: any free one)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1; any other warns)"
+    )
+    dashboard.set_defaults(handler=_dashboard_command)
     new_plugin = verbs.add_parser(
         "new-plugin", help="write a new plugin distribution (component, entry point, README, passing tests)"
     )
@@ -449,6 +460,17 @@ def _report_command(args: argparse.Namespace) -> int:
     from tunecore.plot.report import report_command
 
     print(report_command(args.directory, args.output))
+    return 0
+
+
+def _dashboard_command(args: argparse.Namespace) -> int:
+    from tunecore.dashboard import serve
+
+    try:
+        serve(args.storage, args.host, args.port)
+    except KeyboardInterrupt:
+        print("tunecore dashboard: stopped", file=sys.stderr)
+        return 128 + signal.SIGINT
     return 0
 
 
