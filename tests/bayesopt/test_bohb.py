@@ -212,6 +212,64 @@ def test_non_finite_results_are_not_observations():
     assert {budget: list(trials) for budget, trials in searcher.observations.by_budget.items()} == {2.0: ["t5"]}
 
 
+def test_trials_stopped_below_the_model_budget_are_bad_points():
+    observations = Observations()
+    for i in range(6):
+        observations.add(f"t{i}", 1.0, [i / 10], -float(i))
+    for i in range(3):
+        observations.add(f"t{i}", 3.0, [i / 10], -float(i))
+    data = observations.training_set(3, 0.15, running={"t5"})
+    assert data is not None and data.budget == 3.0
+    assert data.good == [[0.0], [0.1], [0.2]]
+    assert data.bad == [[0.0], [0.1], [0.2], [0.3], [0.4]]  # t3, t4 stopped at 1; t5 still runs: not bad (yet)
+    plain = observations.training_set(3, 0.15)  # without running: BOHB's sets of the budget alone
+    assert plain is not None and plain.bad == [[0.0], [0.1], [0.2]]
+
+
+@pytest.mark.parametrize("stopped_are_bad", [True, False])
+def test_a_high_budget_model_learns_where_its_proposals_die(stopped_are_bad):
+    """Regression: the model of the highest budget ignored the trials stopped at the lower rungs, so under ASHA
+    (trials one at a time) it kept proposing the region whose trials all died at the first rung, while no new
+    trial reached its budget (issue 18: asha+bohb worse than asha+random on Hartmann-3)."""
+    searcher = BOHBSearcher(random_fraction=0.0, min_points_in_model=3, stopped_are_bad=stopped_are_bad)
+    searcher.setup({"x": tunecore.uniform(0, 1)}, "loss", "min", 0, 1000)
+    for i, x in enumerate([0.2, 0.5, 0.8]):  # three trials got to budget 9
+        for budget in (1.0, 3.0, 9.0):
+            searcher.observations.add(f"top{i}", budget, [x], -1.0 - i)
+    for i in range(30):  # thirty trials near 0.2 stopped at budget 1
+        searcher.observations.add(f"dead{i}", 1.0, [0.15 + i / 300], -10.0)
+    proposals = [searcher.suggest(f"t{i}")["x"] for i in range(60)]
+    assert searcher.last_budget == 9.0
+    near_dead = sum(0.1 <= x <= 0.3 for x in proposals) / len(proposals)
+    if stopped_are_bad:
+        assert near_dead < 0.05, proposals
+    else:
+        assert near_dead > 0.15, proposals  # the old behaviour: a third of the proposals go back there
+
+
+@pytest.mark.filterwarnings(f"ignore:{WARNING}")
+@pytest.mark.parametrize("magic_clip", [True, False])
+def test_the_model_does_not_collapse_without_random_proposals(magic_clip):
+    """Regression: the normal-reference bandwidth of a few close good points is tiny, so with random_fraction=0
+    the model crawled around the first good region (Branin: median best regret 5.3 after 60 trials, random
+    search 0.48). TPE's magic clip keeps every bandwidth at least 1 / min(100, n + 2)."""
+    space = {"x": tunecore.uniform(-5.0, 10.0), "y": tunecore.uniform(0.0, 15.0)}
+    best = []
+    for seed in range(6):
+        searcher = BOHBSearcher(random_fraction=0.0, magic_clip=magic_clip)
+        searcher.setup(space, "loss", "min", seed, 100)
+        values = []
+        for i in range(60):
+            config = searcher.suggest(f"t{i}")
+            values.append(branin(config["x"], config["y"]) - 0.397887)
+            searcher.on_trial_complete(f"t{i}", {"loss": values[-1], "training_iteration": 1})
+        best.append(min(values))
+    if magic_clip:
+        assert statistics.median(best) < 0.3, best
+    else:
+        assert statistics.median(best) > 1.0, best  # the collapse the clip prevents
+
+
 # --- resume, seeds, pending trials -----------------------------------------------------------------------
 
 
@@ -297,6 +355,9 @@ def test_several_objectives_are_refused():
         ("random_fraction", 1.5, "between 0 and 1"),
         ("bandwidth_factor", 0, "> 0"),
         ("min_bandwidth", -1e-3, "> 0"),
+        ("prior_weight", -1, ">= 0"),
+        ("magic_clip", 1, "true or false"),
+        ("stopped_are_bad", "yes", "true or false"),
         ("time_attr", "", "result field name"),
         ("seed", -1, "between 0 and 2\\*\\*32"),
         ("mode", "best", '"min" or "max"'),
@@ -366,12 +427,33 @@ def test_coordinates_round_trip_and_stay_inside():
             m.to_library(m.to_config(c.decode(u)))
 
 
-def test_a_unit_density_integrates_to_one_and_samples_inside():
-    kde = KernelDensity.fit([Dimension("unit")], np.array([[0.02], [0.5], [0.97]]), 1e-3)
+@pytest.mark.parametrize("prior_weight", [0.0, 1.0])
+def test_a_unit_density_integrates_to_one_and_samples_inside(prior_weight):
+    kde = KernelDensity.fit([Dimension("unit")], np.array([[0.02], [0.5], [0.97]]), 1e-3, prior_weight=prior_weight)
     grid = np.linspace(0, 1, 20001)[:, None]
     assert abs(np.exp(kde.log_pdf(grid)).mean() - 1) < 1e-3
     samples = kde.sample(np.random.default_rng(0), 2000, factor=3)
     assert samples.min() >= 0 and samples.max() <= 1
+
+
+def test_the_magic_clip_bounds_the_bandwidth_of_close_points():
+    data = np.array([[0.5, 1.0], [0.5, 1.0], [0.52, 1.0]])
+    dims = [Dimension("unit"), Dimension("category", 3)]
+    plain = KernelDensity.fit(dims, data, 1e-3)
+    clipped = KernelDensity.fit(dims, data, 1e-3, magic_clip=True)
+    assert plain.bandwidths[0] == pytest.approx(1.06 * data[:, 0].std() * 3 ** (-1 / 6))
+    assert clipped.bandwidths[0] == pytest.approx(1 / 5)  # 1 / min(100, n + 2)
+    assert clipped.bandwidths[1] == plain.bandwidths[1] == 1e-3  # categories are not clipped
+
+
+def test_a_prior_keeps_the_density_positive_far_from_the_points():
+    data = np.array([[0.1, 0.0], [0.12, 0.1]])
+    dims = [Dimension("unit"), Dimension("real")]
+    with_prior = KernelDensity.fit(dims, data, 1e-3, prior_weight=1.0)
+    without = KernelDensity.fit(dims, data, 1e-3)
+    far = np.array([[0.9, 3.0]])
+    assert with_prior.log_pdf(far)[0] > math.log(1 / 3) + with_prior._prior_log_pdf(far)[0] - 1e-9
+    assert without.log_pdf(far)[0] < with_prior.log_pdf(far)[0] - 100
 
 
 def test_a_category_density_sums_to_one():

@@ -3,10 +3,12 @@
 Every result of a trial is an observation at the budget its ``time_attr`` says
 (:mod:`tune_bayesopt.observations`). A proposal is random with probability ``random_fraction``, and while
 no budget has ``min_points_in_model`` observations; otherwise the model of the highest such budget is fitted:
-a kernel density ``l`` of its best ``top_n_percent`` points and ``g`` of the rest (:mod:`tune_bayesopt.kde`,
-in the model space of :mod:`tune_bayesopt.coordinates`), ``num_samples`` candidates are drawn from ``l`` with
-its bandwidths widened by ``bandwidth_factor``, and the candidate with the largest ``l(x) / g(x)`` is
-proposed. The scheduler (``hyperband``, ``asha``) decides the budgets; the searcher only proposes configs.
+a kernel density ``l`` of its best ``top_n_percent`` points and ``g`` of the rest, with ``stopped_are_bad``
+also of the trials stopped below that budget (:mod:`tune_bayesopt.kde`, in the model space of
+:mod:`tune_bayesopt.coordinates`; ``magic_clip`` bounds the bandwidths below, ``prior_weight`` adds a prior);
+``num_samples`` candidates are drawn from ``l`` with its bandwidths widened by ``bandwidth_factor``, and the
+candidate with the largest ``l(x) / g(x)`` is proposed. The scheduler (``hyperband``, ``asha``) decides the
+budgets; the searcher only proposes configs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tune_bayesopt.kde import KernelDensity
 from tune_bayesopt.observations import Observations, Point
 from tune_bayesopt.values import ValueMap, value_map
 from tunecore.best import observation, score
-from tunecore.options import check_fraction, check_int, check_number, check_text, finite_float
+from tunecore.options import check_bool, check_fraction, check_int, check_number, check_text, finite_float
 from tunecore.space import Parameter
 
 _FLOOR = -700.0
@@ -59,6 +61,9 @@ class BOHBSearcher(LibrarySearcher):
         random_fraction: float = 1 / 3,
         bandwidth_factor: float = 3,
         min_bandwidth: float = 1e-3,
+        prior_weight: float = 0.0,
+        magic_clip: bool = True,
+        stopped_are_bad: bool = True,
         time_attr: str = "training_iteration",
         metric: str | None = None,
         mode: str | None = None,
@@ -81,6 +86,9 @@ class BOHBSearcher(LibrarySearcher):
         self.random_fraction = check_fraction("random_fraction", random_fraction)
         self.bandwidth_factor = check_number("bandwidth_factor", bandwidth_factor)
         self.min_bandwidth = check_number("min_bandwidth", min_bandwidth)
+        self.prior_weight = check_number("prior_weight", prior_weight, strict=False)
+        self.magic_clip = check_bool("magic_clip", magic_clip)
+        self.stopped_are_bad = check_bool("stopped_are_bad", stopped_are_bad)
         checked = check_text("time_attr", time_attr)
         assert checked is not None  # not optional: None is a ValueError
         self.time_attr = checked
@@ -151,12 +159,18 @@ class BOHBSearcher(LibrarySearcher):
         if not self.coordinates:
             return []
         use_random = self._rng.random() < self.random_fraction
-        data = None if use_random else self.observations.training_set(self.min_points, self.top_n_percent / 100)
+        running = set(self._pending) if self.stopped_are_bad else None
+        data = (
+            None
+            if use_random
+            else self.observations.training_set(self.min_points, self.top_n_percent / 100, running=running)
+        )
         if data is None:
             return [c.prior(self._rng) for c in self.coordinates]
         dimensions = [c.dimension for c in self.coordinates]
-        good = KernelDensity.fit(dimensions, data.good, self.min_bandwidth)
-        bad = KernelDensity.fit(dimensions, data.bad, self.min_bandwidth)
+        prior, clip = self.prior_weight, self.magic_clip
+        good = KernelDensity.fit(dimensions, data.good, self.min_bandwidth, prior_weight=prior, magic_clip=clip)
+        bad = KernelDensity.fit(dimensions, data.bad, self.min_bandwidth, prior_weight=prior, magic_clip=clip)
         candidates = good.sample(self._rng, self.num_samples, self.bandwidth_factor)
         import numpy as np
 

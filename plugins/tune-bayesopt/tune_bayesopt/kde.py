@@ -10,6 +10,11 @@ Each coordinate of a point is one of three kinds (:data:`KINDS`):
 The bandwidth of every coordinate follows the normal-reference rule of a multivariate estimate,
 ``1.06 * std * n ** (-1 / (4 + d))`` (what statsmodels' ``normal_reference``, and so hpbandster's BOHB, use),
 never below ``min_bandwidth``; a category's ``λ`` is at most ``(size - 1) / size``, where the kernel is uniform.
+Two parts of TPE (Bergstra et al. 2011, as Optuna has them) are optional: the "magic clip", which keeps a
+numeric bandwidth at least ``1 / min(100, n + 2)`` for ``n`` points (the normal-reference bandwidth of a few
+close points is tiny, and the model then crawls around them), and a prior kernel of weight ``prior_weight``
+(each point's weighs 1): a Gaussian of width 1 centred at 0.5 truncated to ``[0, 1]`` on a ``"unit"``
+coordinate, the standard normal on a ``"real"`` one, uniform over a category.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ KINDS = ("unit", "real", "category")
 
 _TINY = 1e-300
 """Floor of a kernel value before its logarithm: a density of zero is very unlikely, not impossible."""
+_PRIOR_WIDTH = 1.0
+"""The prior kernel's width on a ``"unit"`` coordinate (centred at 0.5): the whole interval, as TPE's prior."""
+_PRIOR_MASS = 0.3829249225480262
+"""The mass of a Gaussian of width :data:`_PRIOR_WIDTH` centred at 0.5 inside ``[0, 1]``: ``erf(0.5 / sqrt 2)``."""
 _REJECTION_ROUNDS = 64
 """Rounds of redrawing the samples of a truncated Gaussian that fell outside ``[0, 1]`` before clipping them."""
 
@@ -61,12 +70,24 @@ class KernelDensity:
     log_mass: np.ndarray
     """The log of the mass each point's kernel has inside ``[0, 1]`` (``"unit"`` coordinates; 0 elsewhere),
     shape ``(n, d)``: what the truncated kernels are divided by."""
+    prior_weight: float = 0.0
+    """The weight of the prior kernel (each point's kernel weighs 1): 0, none."""
 
     @classmethod
     def fit(
-        cls, dimensions: Sequence[Dimension], data: np.ndarray | Sequence[Sequence[float]], min_bandwidth: float
+        cls,
+        dimensions: Sequence[Dimension],
+        data: np.ndarray | Sequence[Sequence[float]],
+        min_bandwidth: float,
+        *,
+        prior_weight: float = 0.0,
+        magic_clip: bool = False,
     ) -> KernelDensity:
-        """The estimate of ``data`` (``n >= 1`` points) with normal-reference bandwidths, at least ``min_bandwidth``."""
+        """The estimate of ``data`` (``n >= 1`` points) with normal-reference bandwidths, at least ``min_bandwidth``.
+
+        ``prior_weight``: the weight of the prior kernel (see the module docstring). ``magic_clip``: a numeric
+        coordinate's bandwidth is at least ``1 / min(100, n + 2)`` as well (TPE's "magic clip").
+        """
         import numpy as np
 
         points = np.asarray(data, dtype=float).reshape(len(data), len(dimensions))
@@ -75,6 +96,9 @@ class KernelDensity:
         n, d = points.shape
         rule = 1.06 * points.std(axis=0) * n ** (-1.0 / (4 + d))
         bandwidths = np.maximum(rule, min_bandwidth)
+        if magic_clip:
+            numeric = np.array([dim.kind != "category" for dim in dimensions])
+            bandwidths = np.where(numeric, np.maximum(bandwidths, 1.0 / min(100.0, n + 2.0)), bandwidths)
         for j, dim in enumerate(dimensions):
             if dim.kind == "category":
                 bandwidths[j] = min(bandwidths[j], (dim.size - 1) / dim.size)
@@ -84,7 +108,7 @@ class KernelDensity:
                 h = float(bandwidths[j])
                 mass = [_normal_cdf((1 - c) / h) - _normal_cdf(-c / h) for c in points[:, j]]
                 log_mass[:, j] = np.log(np.maximum(mass, _TINY))
-        return cls(tuple(dimensions), points, bandwidths, log_mass)
+        return cls(tuple(dimensions), points, bandwidths, log_mass, float(prior_weight))
 
     def log_pdf(self, points: np.ndarray) -> np.ndarray:
         """The log density at each of ``points`` (shape ``(m, d)``), shape ``(m,)``."""
@@ -100,8 +124,26 @@ class KernelDensity:
                 continue
             total += -0.5 * ((x - centres) / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
             total -= self.log_mass[:, j]  # each kernel keeps its whole mass inside [0, 1] (0 for "real")
+        if self.prior_weight > 0:
+            total = np.concatenate([total, math.log(self.prior_weight) + self._prior_log_pdf(points)[:, None]], axis=1)
         top = total.max(axis=1, keepdims=True)
-        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(len(self.data))
+        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(len(self.data) + self.prior_weight)
+
+    def _prior_log_pdf(self, points: np.ndarray) -> np.ndarray:
+        """The prior kernel's log density at each of ``points``, shape ``(m,)``."""
+        import numpy as np
+
+        total = np.zeros(len(points))
+        for j, dim in enumerate(self.dimensions):
+            x = points[:, j]
+            if dim.kind == "category":
+                total -= math.log(dim.size)
+            elif dim.kind == "real":
+                total += -0.5 * x**2 - 0.5 * math.log(2 * math.pi)
+            else:
+                total += -0.5 * ((x - 0.5) / _PRIOR_WIDTH) ** 2 - math.log(_PRIOR_WIDTH * math.sqrt(2 * math.pi))
+                total -= math.log(_PRIOR_MASS)
+        return total
 
     def sample(self, rng: np.random.Generator, count: int, factor: float = 1.0) -> np.ndarray:
         """``count`` points drawn from the estimate with every bandwidth widened by ``factor``, shape ``(count, d)``.
@@ -110,7 +152,13 @@ class KernelDensity:
         """
         import numpy as np
 
-        centres = self.data[rng.integers(len(self.data), size=count)]
+        n = len(self.data)
+        if self.prior_weight > 0:  # kernel n is the prior's
+            chosen = rng.choice(n + 1, size=count, p=np.append(np.ones(n), self.prior_weight) / (n + self.prior_weight))
+        else:
+            chosen = rng.integers(n, size=count)
+        prior = chosen == n
+        centres = self.data[np.minimum(chosen, n - 1)]
         points = np.empty_like(centres)
         for j, dim in enumerate(self.dimensions):
             h = float(self.bandwidths[j]) * factor
@@ -118,10 +166,13 @@ class KernelDensity:
                 change = rng.random(count) < min(h, (dim.size - 1) / dim.size)
                 shift = rng.integers(1, dim.size, size=count)  # another category, each equally likely
                 points[:, j] = np.where(change, (centres[:, j] + shift) % dim.size, centres[:, j])
+                points[prior, j] = rng.integers(dim.size, size=int(prior.sum()))
             elif dim.kind == "real":
                 points[:, j] = centres[:, j] + h * rng.standard_normal(count)
+                points[prior, j] = rng.standard_normal(int(prior.sum()))
             else:
                 points[:, j] = _truncated_normal(rng, centres[:, j], h)
+                points[prior, j] = _truncated_normal(rng, np.full(int(prior.sum()), 0.5), _PRIOR_WIDTH)
         return points
 
 

@@ -12,6 +12,7 @@ take over as soon as enough trials got there.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import attrs
@@ -29,7 +30,8 @@ class TrainingSet:
     good: list[Point]
     """The best ``max(min_points, fraction * n)`` points."""
     bad: list[Point]
-    """The worst ``max(min_points, n - len(good))`` points (both sets overlap when ``n`` is small)."""
+    """The worst ``max(min_points, n - len(good))`` points (both sets overlap when ``n`` is small), and the
+    trials that stopped below the budget (:meth:`Observations.stopped_below`) when asked for."""
 
 
 @attrs.define
@@ -57,10 +59,14 @@ class Observations:
                 return budget
         return None
 
-    def training_set(self, min_points: int, top_fraction: float) -> TrainingSet | None:
+    def training_set(
+        self, min_points: int, top_fraction: float, *, running: Collection[str] | None = None
+    ) -> TrainingSet | None:
         """The good and bad points of the model budget (:meth:`model_budget`); None when nothing fits yet.
 
-        Ties keep the order of observation (the ``evaluated_rewards`` first).
+        Ties keep the order of observation (the ``evaluated_rewards`` first). With ``running`` (the ids of the
+        trials still running), the trials that stopped below the model budget join the bad points too
+        (:meth:`stopped_below`).
         """
         budget = self.model_budget(min_points)
         if budget is None:
@@ -74,7 +80,25 @@ class Observations:
         ranked = [point for point, _ in sorted(pairs, key=lambda pair: -pair[1])]
         n_good = max(min_points, int(top_fraction * len(ranked)))
         n_bad = max(min_points, len(ranked) - n_good)
-        return TrainingSet(budget, ranked[:n_good], ranked[len(ranked) - n_bad :])
+        bad = ranked[len(ranked) - n_bad :]
+        if running is not None and budget is not None:
+            bad += self.stopped_below(budget, running)
+        return TrainingSet(budget, ranked[:n_good], bad)
+
+    def stopped_below(self, budget: float, running: Collection[str]) -> list[Point]:
+        """The points of the trials whose highest budget is below ``budget`` and that are not ``running``.
+
+        Under successive halving (HyperBand, ASHA) such a trial was stopped because it ranked below the trials
+        that went on: it is a bad point of every higher budget's model. Without them, a model fitted on a high
+        budget never learns that its proposals die at the low rungs, and proposes the same region again and
+        again while no new trial reaches its budget (seen with ASHA, trials one at a time).
+        """
+        highest: dict[str, tuple[float, Point]] = {}
+        for level, trials in self.by_budget.items():
+            for trial_id, (point, _) in trials.items():
+                if trial_id not in highest or highest[trial_id][0] < level:
+                    highest[trial_id] = (level, point)
+        return [point for trial_id, (level, point) in highest.items() if level < budget and trial_id not in running]
 
     def state(self) -> dict[str, Any]:
         """Plain data for a snapshot."""
