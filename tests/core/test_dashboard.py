@@ -318,3 +318,34 @@ def test_a_port_in_use_is_a_one_line_error(storage, capsys):
         assert main(["dashboard", str(storage), "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err and time.monotonic() - started < 10
+
+
+def test_the_cpu_budget_is_earned_before_it_is_spent(monkeypatch):
+    from tunecore.dashboard import live
+
+    clock, used = [100.0], [0.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    budget = live.CpuBudget(0.04, lambda: used[0])
+    assert not budget.affords(0.02)  # nothing earned yet
+    clock[0] += 1.0  # 0.04 s earned
+    assert budget.affords(0.02)
+    used[0] += 0.5  # a dear version: paid back before the next one
+    clock[0] += 10.0
+    assert not budget.affords(0.02)
+    clock[0] += 5.0
+    assert budget.affords(0.02)
+    clock[0] += 3600.0  # an idle hour does not buy a burst: credit is kept up to BURST_S (or the cost asked)
+    assert budget.affords(0.02)
+    used[0] += live.BURST_S + 0.05
+    assert not budget.affords(0.01)
+
+
+def test_documents_are_strict_json_whichever_encoder_path():
+    from tunecore.dashboard.live import encode
+
+    assert encode({"a": [1, 2.5, None, "x"]}) == b'{"a":[1,2.5,null,"x"]}'
+    assert json.loads(encode({"a": [float("nan"), float("inf"), -float("inf")], 1: (2,)})) == {
+        "a": ["NaN", "Infinity", "-Infinity"],
+        "1": [2],
+    }
+    assert json.loads(encode({(1, 2): object}))  # a key JSON has no form for: as strict() writes it

@@ -43,12 +43,14 @@ def make_server(storage: str | os.PathLike[str], host: str = "127.0.0.1", port: 
 def warm_up() -> None:
     """Import scikit-learn now (seconds of CPU), so that the first importance chart does not cost a running
     experiment that time; nothing when it is not installed."""
+    import gc
     import importlib
 
     try:
         importlib.import_module("sklearn.ensemble")
     except ImportError:
         pass
+    gc.freeze()  # the modules' objects are never collected: a full collection need not walk them (~0.2 s each)
 
 
 def serve(storage: str | os.PathLike[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:

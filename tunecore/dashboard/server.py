@@ -24,7 +24,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from tunecore.dashboard.live import LiveExperiment, encode
+from tunecore.dashboard.live import LiveExperiment, encode, serving
 from tunecore.dashboard.paths import StorageRoot, is_plain_name
 from tunecore.dashboard.payloads import CHARTS
 
@@ -86,6 +86,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     server: DashboardServer
     server_version = "tunecore-dashboard"
+    protocol_version = "HTTP/1.1"  # keep-alive: a poll does not cost a connection and a thread
     sys_version = ""
 
     def version_string(self) -> str:
@@ -94,6 +95,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: a request log per poll would drown the terminal."""
+
+    def handle_one_request(self) -> None:
+        """One request, its CPU time counted in the dashboard's budget (:data:`tunecore.dashboard.live.BUDGET`)."""
+        with serving():
+            super().handle_one_request()
 
     def do_HEAD(self) -> None:
         """HEAD: as GET, without the body."""
