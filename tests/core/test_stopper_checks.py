@@ -129,7 +129,10 @@ def test_the_stop_key_error_reaches_fit_with_the_local_executor(tmp_path):
     (ExperimentPlateauStopper, {}, "experiment_plateau"),
 ])  # fmt: skip
 def test_a_metric_stopper_without_a_metric_says_where_to_set_one(factory, options, name):
-    message = rf"^the {name} stopper needs one metric to watch, got None: set TuneConfig\(metric=...\) or its own"
+    message = (
+        rf"^the {name} stopper needs one metric to watch, got None: set TuneConfig\(metric=...\) \(in an experiment"
+        r" file: the top-level metric and mode keys\) or its own"
+    )
     with pytest.raises(ValueError, match=message):
         factory(**options).setup(None, None)
 
