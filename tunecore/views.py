@@ -125,7 +125,7 @@ def summarize(path: str | os.PathLike[str]) -> ExperimentSummary:
         state, detail = experiment_state(path, grid, holder)
     except (TuneError, OSError, ValueError, KeyError, TypeError) as exc:
         return ExperimentSummary(name, path, "damaged", _damage(path, exc))
-    best_value, best_trial = _best(grid)
+    best_value, best_trial = best_of(grid)
     start = _mtime(os.path.join(path, EXPERIMENT_FILE))
     ends = [t for t in (_mtime(os.path.join(path, file)) for file in _END_FILES) if t is not None]
     end = time.time() if holder else max(ends, default=None)
@@ -261,7 +261,7 @@ def _read_state(path: str) -> dict[str, Any] | None:
     return data
 
 
-def _best(grid: ResultGrid) -> tuple[float | None, str | None]:
+def best_of(grid: ResultGrid) -> tuple[float | None, str | None]:
     """The best value and trial by the experiment's own (single) metric, or Nones."""
     if not isinstance(grid.metric, str) or not isinstance(grid.mode, str):
         return None, None

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,8 +15,8 @@ import time
 import pytest
 
 from tests.core.test_dashboard import HOSTILE, IMG, Dashboard
-
-NO_BROWSER = "no chromium on PATH (CI installs Debian's chromium with apt-get)"
+from tests.core.test_report import NO_BROWSER, browser
+from tests.core.test_report import headless as report_headless
 
 NUM_TRIALS = 40
 EXPERIMENT = textwrap.dedent(
@@ -42,26 +40,8 @@ EXPERIMENT = textwrap.dedent(
 process is killed when the test ends."""
 
 
-def browser() -> str | None:
-    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-
-
 def headless(binary: str, *args: str, cwd) -> subprocess.CompletedProcess[str]:
-    """Run headless chromium as test_report.py does (its own profile and home under ``cwd``)."""
-    home = os.path.join(cwd, "home")
-    command = [
-        binary,
-        "--headless=new",
-        "--no-sandbox",  # CI runs as root
-        "--disable-gpu",
-        "--no-first-run",
-        f"--user-data-dir={os.path.join(cwd, 'profile')}",
-        "--enable-logging=stderr",
-        "--v=0",
-        *args,
-    ]
-    env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
+    return report_headless(binary, *args, cwd=cwd, timeout=120)
 
 
 def element_text(dom: str, element: str) -> str:

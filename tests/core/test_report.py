@@ -280,7 +280,8 @@ def browser() -> str | None:
     return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 
 
-def headless(binary: str, *args: str, cwd) -> subprocess.CompletedProcess[str]:
+def headless(binary: str, *args: str, cwd, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run headless chromium with its own profile and home under ``cwd``."""
     home = os.path.join(cwd, "home")
     command = [
         binary,
@@ -294,7 +295,7 @@ def headless(binary: str, *args: str, cwd) -> subprocess.CompletedProcess[str]:
         *args,
     ]
     env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, cwd=cwd)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize("which", ["report", "pareto_report"])

@@ -14,16 +14,14 @@ from typing import Any
 
 import attrs
 
-from tunecore.best import real_number
 from tunecore.checkpoint import Checkpoint
 from tunecore.errors import TuneError
-from tunecore.formatting import result_field
 from tunecore.journal import TrialRecord, Trials
 from tunecore.lock import LockHolder
 from tunecore.plot import data as plot_data
 from tunecore.results import Result, ResultGrid
 from tunecore.storage import EXPERIMENT_FILE, JOURNAL_FILE, STATE_FILE
-from tunecore.views import count_statuses, experiment_state, objectives, shown_status, trial_table
+from tunecore.views import best_of, count_statuses, experiment_state, objectives, shown_status, trial_table
 
 CHARTS = ("history", "curves", "parallel", "importance", "timeline")
 """The chart kinds the dashboard serves (:mod:`tunecore.plot.data`)."""
@@ -76,7 +74,7 @@ def summary(name: str, grid: ResultGrid, holder: LockHolder | None) -> dict[str,
     except (TuneError, OSError, ValueError, KeyError, TypeError) as exc:
         state, detail = "damaged", f"{type(exc).__name__}: {exc}"
     counts = count_statuses(grid, running=holder is not None)
-    best_value, best_trial = _best(grid)
+    best_value, best_trial = best_of(grid)
     start = _mtime(os.path.join(path, EXPERIMENT_FILE))
     ends = [t for t in (_mtime(os.path.join(path, f)) for f in (JOURNAL_FILE, STATE_FILE)) if t is not None]
     end = time.time() if holder else max(ends, default=None)
@@ -95,16 +93,6 @@ def summary(name: str, grid: ResultGrid, holder: LockHolder | None) -> dict[str,
             "duration_s": None if start is None or end is None else max(0.0, end - start),
         }
     )
-
-
-def _best(grid: ResultGrid) -> tuple[float | None, str | None]:
-    if not isinstance(grid.metric, str) or not isinstance(grid.mode, str):
-        return None, None
-    try:
-        best = grid.get_best_result()
-    except TuneError:
-        return None, None
-    return real_number(result_field(best.metrics, grid.metric)), best.trial_id
 
 
 def _mtime(file: str) -> float | None:
