@@ -7,6 +7,7 @@ one and replays the journal records after it into the components.
 
 from __future__ import annotations
 
+import gc
 import pickle
 import time
 from typing import Any
@@ -105,20 +106,27 @@ class Snapshots:
             return
         self.due = False
         suspect = self._suspect
-        cpu = time.thread_time() if suspect else 0.0
-        storage = self._storage
-        storage.flush()
-        state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
-        state.update(self._components.save())
-        storage.write_snapshot(dumps_state(state))
-        cost = time.monotonic() - now
+        collecting = gc.isenabled()
+        gc.disable()  # a collection of the whole heap may start at any allocation: its cost is not the snapshot's
+        try:
+            cpu = time.thread_time() if suspect else 0.0
+            storage = self._storage
+            storage.flush()
+            state = {"journal_records": storage.journal_records, "elapsed_s": now - self._started}
+            state.update(self._components.save())
+            storage.write_snapshot(dumps_state(state))
+            cost = time.monotonic() - now
+            cpu = time.thread_time() - cpu if suspect else 0.0
+        finally:
+            if collecting:
+                gc.enable()
         # A snapshot slow by the clock may only have waited for the CPU (a busy machine): it is spaced out only
         # once the next one is slow in this thread's CPU time too, so that how often snapshots are taken (and
         # so what a resume replays) does not depend on the machine's load. thread_time() costs ~0.5 us: only
         # then is it read.
         self._suspect = cost > CHEAP_SNAPSHOT_S
         if suspect and self._suspect:
-            cost = time.thread_time() - cpu
+            cost = cpu
         expensive = suspect and cost > CHEAP_SNAPSHOT_S
         self._next = now + max(cost / SNAPSHOT_TIME_SHARE if expensive else 0.0, self._interval)
 

@@ -3,6 +3,7 @@ expensive snapshots are spaced out, by CPU time, not by the clock."""
 
 from __future__ import annotations
 
+import gc
 import pickle
 import subprocess
 import sys
@@ -99,3 +100,29 @@ def test_snapshots_slow_only_by_the_clock_are_never_spaced_out(tmp_path):
         assert component.saves == 6 * 2 and not snapshots.due
     finally:
         storage.close()
+
+
+def test_a_garbage_collection_during_a_snapshot_is_not_its_cost(tmp_path):
+    """A collection of the whole process's heap may start during any allocation, also a cheap snapshot's: its CPU
+    time is the process's, not the snapshot's, and must not space the snapshots out (seen in a full test run)."""
+    component = _Costly(0.005, busy=False)  # slow by the clock: every snapshot is then timed in CPU time too
+
+    def expensive_collection(phase: str, info: dict) -> None:
+        if phase == "start":  # what a full collection of a large heap costs, in CPU time
+            end = time.thread_time() + 0.005
+            while time.thread_time() < end:
+                pass
+
+    storage, snapshots = _snapshots(tmp_path, component)
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(expensive_collection)
+    gc.set_threshold(1)  # a collection at (nearly) every allocation
+    try:
+        for _ in range(6):
+            snapshots.take()
+        saves, due = component.saves, snapshots.due
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(expensive_collection)
+        storage.close()
+    assert saves == 6 * 2 and not due
