@@ -190,6 +190,7 @@ PAGES: dict[str, Callable[[], str]] = {
     "space.md": lambda: module_markdown("tunecore.space", "Search space reference"),
     "options.md": lambda: module_markdown("tunecore.options", "Option checks reference"),
     "best.md": lambda: module_markdown("tunecore.best", "Scoring reference"),
+    "pareto.md": lambda: module_markdown("tunecore.pareto", "Pareto dominance reference"),
     "trial.md": lambda: module_markdown("tunecore.trial", "Trial reference"),
     "experiment.md": lambda: module_markdown("tunecore.experiment", "Experiment reference"),
 }

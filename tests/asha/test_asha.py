@@ -250,6 +250,7 @@ def test_uses_only_the_public_api():
     assert {name for name in imports if name.startswith("tunecore")} <= {
         "tunecore",
         "tunecore.best",
+        "tunecore.pareto",
         "tunecore.options",
         "tunecore.protocols",
         "tunecore.space",

@@ -14,55 +14,15 @@ from tests.asha.support import iterations, run
 from tune_asha import AsyncHyperBandScheduler, MOASHAScheduler
 from tune_asha.mo_asha import ParetoRung
 from tune_asha.nondominated import crowding_distances, dominates, fronts, pareto_keys, pareto_order
+from tunecore import pareto
 
 INF = math.inf
 
-# --- non-dominated sorting (scores: higher is better) ---------------------------------------------------------
+# --- ranking a rung (scores: higher is better; dominance and fronts: tests/core/test_pareto.py) ----------
 
 
-def test_dominance():
-    assert dominates((2, 2), (1, 2)) and dominates((2, 2), (1, 1))
-    assert not dominates((2, 2), (2, 2))  # equal: neither
-    assert not dominates((3, 1), (1, 3)) and not dominates((1, 3), (3, 1))
-    assert dominates((0, 0), (-INF, -INF))
-
-
-def test_fronts_by_hand():
-    #          A       B       C       D       E       F (= B)
-    points = [(3, 1), (2, 2), (1, 3), (1, 1), (0, 0), (2, 2)]
-    # A, B, C, F: nobody beats them in both. D: beaten by A, B, C, F. E: by everybody else.
-    assert fronts(points) == [[0, 1, 2, 5], [3], [4]]
-    assert fronts([]) == []
-    assert fronts([(1.0,)]) == [[0]]
-    assert fronts([(1,), (3,), (2,), (3,)]) == [[1, 3], [2], [0]]  # one metric: sorting, equal values together
-
-
-def test_fronts_of_three_metrics():
-    points = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 0, 0), (1, 1, 0)]
-    # (1, 1, 0) beats (1, 0, 0), (0, 1, 0) and (0, 0, 0); (0, 0, 1) is beaten by nobody.
-    assert fronts(points) == [[2, 4], [0, 1], [3]]
-
-
-def peeled(points):
-    """Fronts by their definition: the points no remaining point dominates, removed, again and again."""
-    remaining, result = set(range(len(points))), []
-    while remaining:
-        front = sorted(i for i in remaining if not any(dominates(points[j], points[i]) for j in remaining))
-        result.append(front)
-        remaining -= set(front)
-    return result
-
-
-@pytest.mark.parametrize("metrics", [1, 2, 3])
-def test_fronts_are_the_definitions_with_ties_and_minus_infinity(metrics):
-    rng = random.Random(metrics)
-    for _ in range(300):
-        common = [rng.choice([0.0, 1.0, 2.0, -INF, rng.random()]) for _ in range(3)]  # many equal scores
-        points = [
-            tuple(rng.choice(common) if rng.random() < 0.6 else rng.random() for _ in range(metrics))
-            for _ in range(rng.randint(0, 25))
-        ]
-        assert fronts(points) == peeled(points), points
+def test_the_sorting_pieces_are_the_cores():
+    assert dominates is pareto.dominates and fronts is pareto.fronts  # one rule: the core's
 
 
 def test_crowding_distance_by_hand():

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tunecore.best import observation
+from tunecore.best import observation, score
 from tunecore.errors import TuneError
 from tunecore.formatting import format_value, result_field
 from tunecore.options import finite_float
+from tunecore.pareto import non_dominated
 from tunecore.plot.lanes import OVERLAP_TOLERANCE_S, Span, assign_lanes, idle_gaps
 from tunecore.plot.observations import Observations, Param, observations, resolve_metric, trial_score
 
@@ -323,9 +324,7 @@ def pareto(grid: ResultGrid, metrics: Sequence[str] | None = None, modes: Sequen
             " pass them, or run the experiment with metric=[a, b] and mode=[..., ...]"
         )
     points = [(r.trial_id, v) for r in grid if (v := observation(r.metrics, metrics)) is not None]
-    signs = [1.0 if mode == "min" else -1.0 for mode in modes]
-    costs = [[s * v for s, v in zip(signs, values, strict=True)] for _, values in points]
-    front = [i for i, c in enumerate(costs) if not any(_dominates(other, c) for other in costs)]
+    front = non_dominated([[score(v, m) for v, m in zip(values, modes, strict=True)] for _, values in points])
     front.sort(key=lambda i: points[i][1][0])
     return ParetoData(
         (metrics[0], metrics[1]),
@@ -429,10 +428,6 @@ def _spread(x: list[float], y: list[float]) -> bool:
         return False
     dx, dy = other[0] - x0, other[1] - y0
     return any(dx * (b - y0) - dy * (a - x0) != 0 for a, b in points)
-
-
-def _dominates(a: list[float], b: list[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
 
 
 def _timestamp(result: dict[str, Any]) -> float:

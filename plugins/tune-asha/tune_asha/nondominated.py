@@ -1,9 +1,11 @@
-"""Non-dominated sorting and crowding distance (Deb et al. 2002, NSGA-II) over score vectors.
+"""Non-dominated sorting and crowding distance (Deb et al. 2002, NSGA-II) over score vectors: ``mo_asha``'s
+ranking of a rung.
 
 A score vector has one score per objective, **higher is better** in each (:func:`tunecore.best.score` orients
-them). ``a`` dominates ``b`` when it is at least as good in every objective and better in one. The order of
-a set of vectors, best first, is by front (the first front holds the vectors no other dominates, the second
-those dominated only by the first's, ...), then within a front by crowding distance, largest first.
+them). Dominance and the fronts are the core's (:func:`tunecore.pareto.dominates`,
+:func:`tunecore.pareto.fronts`, also importable from here). The order of a set of vectors, best first, is by
+front (the first front holds the vectors no other dominates, the second those dominated only by the first's,
+...), then within a front by crowding distance, largest first.
 """
 
 from __future__ import annotations
@@ -11,75 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-Scores = Sequence[float]
-"""One score per objective, higher is better."""
+from tunecore.pareto import Scores, dominates, fronts
 
-
-def dominates(a: Scores, b: Scores) -> bool:
-    """True when ``a`` is at least as good as ``b`` in every objective and better in one."""
-    return all(x >= y for x, y in zip(a, b, strict=True)) and any(x > y for x, y in zip(a, b, strict=True))
-
-
-def fronts(points: Sequence[Scores]) -> list[list[int]]:
-    """The indices of ``points`` by non-dominated front, best front first, each front in index order. Equal
-    points share a front.
-
-    One or two metrics: a sweep in ``O(n log n)`` (:func:`_fronts_2d`); more: Deb's fast non-dominated sort,
-    ``O(k n**2)`` (every pair compared once).
-    """
-    if not points:
-        return []
-    if len(points[0]) <= 2:
-        return _fronts_2d([(point[0], point[-1]) for point in points])
-    beaten_by = [0] * len(points)  # how many points dominate each
-    beats: list[list[int]] = [[] for _ in points]
-    for i, a in enumerate(points):
-        for j in range(i + 1, len(points)):
-            if dominates(a, points[j]):
-                beats[i].append(j)
-                beaten_by[j] += 1
-            elif dominates(points[j], a):
-                beats[j].append(i)
-                beaten_by[i] += 1
-    result: list[list[int]] = []
-    current = [i for i, count in enumerate(beaten_by) if count == 0]
-    while current:
-        result.append(current)
-        following = []
-        for i in current:
-            for j in beats[i]:
-                beaten_by[j] -= 1
-                if beaten_by[j] == 0:
-                    following.append(j)
-        current = sorted(following)
-    return result
-
-
-def _fronts_2d(points: Sequence[tuple[float, float]]) -> list[list[int]]:
-    """:func:`fronts` of pairs: visit them by first score, then second, both descending; every point visited
-    before has a first score at least as high, so a front dominates the point iff its latest member (the
-    highest second score of the front so far) does, and the fronts' latest second scores decrease with the
-    front: a binary search finds the first front that does not dominate it."""
-    order = sorted(range(len(points)), key=lambda i: (-points[i][0], -points[i][1], i))
-    latest: list[tuple[float, float]] = []
-    members: list[list[int]] = []
-    for index in order:
-        first, second = points[index]
-        low, high = 0, len(latest)
-        while low < high:  # the first front whose latest member does not dominate the point
-            middle = (low + high) // 2
-            top = latest[middle]
-            if top[1] > second or (top[1] == second and top[0] > first):
-                low = middle + 1
-            else:
-                high = middle
-        if low == len(latest):
-            latest.append(points[index])
-            members.append([index])
-        else:
-            latest[low] = points[index]
-            members[low].append(index)
-    return [sorted(front) for front in members]
+__all__ = ["Scores", "crowding_distances", "dominates", "fronts", "pareto_keys", "pareto_order"]
 
 
 def crowding_distances(front: Sequence[Scores]) -> list[float]:
