@@ -1,8 +1,8 @@
 """Search quality at equal budget on multi-fidelity problems: tunecore's schedulers and searchers, Ray Tune, Optuna.
 
-Run: ``.venv/bin/python benchmarks/quality.py`` (``--seeds N``, ``--problems a,b``, ``--methods a,b``,
-``--full-trials N``; ``--list`` names the problems and methods). The full run takes about 15 minutes on the
-2-core machine, most of it Ray Tune's per-trial overhead.
+Run: ``.venv/bin/python benchmarks/quality.py`` (``--seeds N``, ``--first-seed K``, ``--problems a,b``,
+``--methods a,b``, ``--full-trials N``; ``--list`` names the problems and methods). The full run takes about
+15 minutes on the 2-core machine, most of it Ray Tune's per-trial overhead.
 
 **Problems** (``benchmarks/problems``): multi-fidelity Branin, Hartmann-3, Hartmann-6 (Kandasamy et al.
 2017's fidelity bias) and Styblinski-Tang (5-d), noise-free; the digits MLP tabular benchmark (real
@@ -601,6 +601,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the selected problems and methods and print the tables and the targets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per method and problem (default 10)")
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="the first seed (default 0; e.g. 10 for a second set of seeds)"
+    )
     parser.add_argument("--problems", help="comma-separated problem names (default: all six, digits-size, zdt1-mf)")
     parser.add_argument("--methods", help="comma-separated method names (default: all that can run)")
     parser.add_argument("--full-trials", type=int, default=FULL_TRIALS, help="budget in full-fidelity trials")
@@ -626,9 +629,10 @@ def main(argv: list[str] | None = None) -> None:
             print(f"skipping {method.name}: {why}", file=sys.stderr)
         else:
             methods.append(method)
-    seeds, budget = list(range(args.seeds)), args.full_trials * MAX_T
+    seeds, budget = list(range(args.first_seed, args.first_seed + args.seeds)), args.full_trials * MAX_T
     print(
-        f"budget {budget} steps per run ({args.full_trials} full-fidelity trials of {MAX_T} steps), {len(seeds)} seeds,"
+        f"budget {budget} steps per run ({args.full_trials} full-fidelity trials of {MAX_T} steps),"
+        f" {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}),"
         f" trials one at a time; regret of the best full-fidelity observation"
     )
     start = time.perf_counter()
