@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dashboard.add_argument("--port", type=int, default=8080, help="the port (default: 8080; 0: any free one)")
     dashboard.add_argument(
-        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1; any other warns)"
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on, IPv4 or IPv6 (default: 127.0.0.1; any but 127.0.0.1, localhost, ::1 warns)",
     )
     dashboard.set_defaults(handler=_dashboard_command)
     new_plugin = verbs.add_parser(
@@ -468,9 +470,10 @@ def _dashboard_command(args: argparse.Namespace) -> int:
 
     try:
         serve(args.storage, args.host, args.port)
-    except KeyboardInterrupt:
-        print("tunecore dashboard: stopped", file=sys.stderr)
-        return 128 + signal.SIGINT
+    except KeyboardInterrupt as exc:  # Ctrl+C, or SIGTERM (tunecore.dashboard.Stopped)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"tunecore dashboard: stopped ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     return 0
 
 

@@ -13,7 +13,7 @@ from tunecore.best import pick_best, real_number
 from tunecore.checkpoint import Checkpoint
 from tunecore.errors import ConfigError, TuneError
 from tunecore.formatting import flatten_dict, result_field
-from tunecore.journal import replay
+from tunecore.journal import TrialRecord, replay
 from tunecore.options import is_finite_number
 from tunecore.storage import parse_journal, read_experiment, read_journal, read_journal_text
 
@@ -253,28 +253,30 @@ def _score(result: Result, metric: str, mode: str, scope: str) -> float | None:
 
 def _replay(records: list[dict[str, Any]], experiment_path: str) -> list[Result]:
     """Every trial's outcome from the journal records."""
-    results = []
-    for trial in replay(records).values():
-        path = os.path.join(experiment_path, trial.path)
-        checkpoints = [
-            (Checkpoint(os.path.join(path, name)), _result_at(trial.history, iteration))
-            for iteration, name in trial.checkpoints
-        ]
-        results.append(
-            Result(
-                trial_id=trial.trial_id,
-                config=trial.config,
-                metrics=trial.last_result or {},
-                metrics_history=trial.history,
-                status=trial.status,
-                path=path,
-                checkpoint=checkpoints[-1][0] if checkpoints else None,
-                error=trial.error,
-                best_checkpoints=checkpoints,
-                num_failures=trial.num_failures,
-            )
-        )
-    return results
+    return [result_of(experiment_path, trial) for trial in replay(records).values()]
+
+
+def result_of(experiment_path: str, trial: TrialRecord) -> Result:
+    """The :class:`Result` of one trial of the journal (:func:`tunecore.journal.replay`'s record of it) of the
+    experiment at ``experiment_path``: what :meth:`ResultGrid.from_path` gives for it (the dashboard builds its
+    results one changed trial at a time with it)."""
+    path = os.path.join(experiment_path, trial.path)
+    checkpoints = [
+        (Checkpoint(os.path.join(path, name)), _result_at(trial.history, iteration))
+        for iteration, name in trial.checkpoints
+    ]
+    return Result(
+        trial_id=trial.trial_id,
+        config=trial.config,
+        metrics=trial.last_result or {},
+        metrics_history=list(trial.history),
+        status=trial.status,
+        path=path,
+        checkpoint=checkpoints[-1][0] if checkpoints else None,
+        error=trial.error,
+        best_checkpoints=checkpoints,
+        num_failures=trial.num_failures,
+    )
 
 
 def _result_at(history: list[dict[str, Any]], iteration: int) -> dict[str, Any]:

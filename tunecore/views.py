@@ -94,25 +94,35 @@ def list_experiments(storage: str | os.PathLike[str]) -> list[ExperimentSummary]
     Directories holding none of an experiment's files are skipped; one whose files cannot be read is listed
     as ``damaged`` with the reason. TuneError when ``storage`` is not a directory.
     """
-    root = os.path.abspath(os.fspath(storage))
-    if not os.path.isdir(root):
-        what = "is a file" if os.path.exists(root) else "does not exist"
-        raise TuneError(
-            f"{root} {what}: give the storage path that holds the experiments (RunConfig.storage_path,"
-            " default ./tune_results), e.g. tunecore ls tune_results"
-        )
-    if _looks_like_experiment(root):
+    root = storage_directory(storage)
+    if is_experiment(root):
         return [summarize(root)]
     try:
         names = sorted(os.listdir(root))
     except OSError as exc:
         raise TuneError(f"cannot list {root}: {exc.strerror or exc}") from exc
-    paths = [os.path.join(root, name) for name in names]
-    return [summarize(path) for path in paths if os.path.isdir(path) and _looks_like_experiment(path)]
+    return [summarize(path) for path in (os.path.join(root, name) for name in names) if is_experiment(path)]
 
 
-def _looks_like_experiment(path: str) -> bool:
-    return any(os.path.exists(os.path.join(path, name)) for name in (EXPERIMENT_FILE, JOURNAL_FILE, STATE_FILE))
+def storage_directory(storage: str | os.PathLike[str], command: str = "ls") -> str:
+    """``storage`` as an absolute path; TuneError when it is not a directory, saying what to give instead
+    (``command``: the verb the example names, e.g. ``dashboard``)."""
+    root = os.path.abspath(os.fspath(storage))
+    if not os.path.isdir(root):
+        what = "is a file" if os.path.exists(root) else "does not exist"
+        raise TuneError(
+            f"{root} {what}: give the storage path that holds the experiments (RunConfig.storage_path,"
+            f" default ./tune_results), e.g. tunecore {command} tune_results"
+        )
+    return root
+
+
+def is_experiment(path: str) -> bool:
+    """Whether ``path`` is an experiment's directory: a directory holding one of an experiment's files
+    (experiment.json, journal.jsonl, state.json) — the rule of ``ls`` and of the dashboard."""
+    return os.path.isdir(path) and any(
+        os.path.isfile(os.path.join(path, name)) for name in (EXPERIMENT_FILE, JOURNAL_FILE, STATE_FILE)
+    )
 
 
 def summarize(path: str | os.PathLike[str]) -> ExperimentSummary:

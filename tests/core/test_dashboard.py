@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -64,17 +65,18 @@ class Dashboard:
         command = [sys.executable, "-m", "tunecore", "dashboard", str(storage), "--port", "0", *extra]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
-        found = re.search(r"http://([\d.]+):(\d+)/", line)
+        found = re.search(r"http://(\[[0-9a-f:]+\]|[\d.]+):(\d+)/", line)
         assert found, (line, self.process.stderr.read() if self.process.poll() is not None else "")
-        self.host, self.port = found.group(1), int(found.group(2))
-        self.url = f"http://{self.host}:{self.port}/"
+        self.shown_host, self.port = found.group(1), int(found.group(2))
+        self.host = self.shown_host.strip("[]")
+        self.url = f"http://{self.shown_host}:{self.port}/"
 
     def request(self, path: str, method: str = "GET", headers: dict | None = None):
         """``(status, headers, body)`` of a raw request (the path is sent exactly as given)."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            sent = {"Host": f"{self.host}:{self.port}", **(headers or {})}
+            sent = {"Host": f"{self.shown_host}:{self.port}", **(headers or {})}
             for name, value in sent.items():
                 connection.putheader(name, value)
             connection.endheaders()
@@ -88,10 +90,10 @@ class Dashboard:
         assert status == 200, (path, status, body)
         return json.loads(body)
 
-    def stop(self) -> tuple[int, str]:
-        """Ctrl+C: the exit status and stderr."""
+    def stop(self, signum: int = signal.SIGINT) -> tuple[int, str]:
+        """Ctrl+C (or ``signum``): the exit status and stderr."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signum)
         try:
             _, err = self.process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
@@ -265,6 +267,20 @@ def test_the_follower_reads_appended_lines_only_and_waits_for_a_partial_one(tmp_
     assert follower.poll() and follower.trials["t1"].history == [] and follower.records == 1
 
 
+def test_the_follower_reads_whole_lines_up_to_its_limit_and_says_which_trials_changed(tmp_path):
+    lines = [
+        json.dumps({"event": "trial", "trial_id": f"t{i}", "config": {"x": "y" * (50 if i != 2 else 500)}, "path": "p"})
+        for i in range(1, 5)
+    ]
+    (tmp_path / JOURNAL_FILE).write_text("".join(line + "\n" for line in lines))
+    follower = JournalFollower(str(tmp_path))
+    assert follower.poll(limit=len(lines[0]) + 10) and list(follower.trials) == ["t1"]  # one whole line
+    assert follower.take_changed() == {"t1"} and follower.take_changed() == set()
+    assert follower.poll(limit=100) and list(follower.trials) == ["t1", "t2"]  # a line longer than the limit: whole
+    assert follower.size - follower.offset == len(lines[2]) + len(lines[3]) + 2  # what is left to read
+    assert follower.poll() and follower.take_changed() == {"t2", "t3", "t4"} and follower.offset == follower.size
+
+
 def test_a_running_experiment_is_followed_incrementally(tmp_path):
     make_experiment(tmp_path, "grow", num_samples=1)
     path = tmp_path / "grow"
@@ -287,11 +303,55 @@ def test_the_static_files_ship_as_package_data():
     assert "innerHTML" not in files.joinpath("dashboard.js").read_text(encoding="utf-8")
 
 
-def test_ctrl_c_stops_the_dashboard_with_130(storage):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_stop_the_dashboard_cleanly(storage, signum, code):
     dashboard = Dashboard(storage)
     assert dashboard.request("/")[0] == 200
-    status, err = dashboard.stop()
-    assert status == 130 and "stopped" in err and "Traceback" not in err
+    status, err = dashboard.stop(signum)
+    assert status == code and f"stopped ({signal.Signals(signum).name})" in err and "Traceback" not in err
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1) to bind")
+def test_an_ipv6_host_binds_and_keeps_the_loopback_host_check(storage):
+    dashboard = Dashboard(storage, "--host", "::1")
+    try:
+        assert dashboard.url.startswith("http://[::1]:")
+        assert dashboard.json("/api/experiments")["experiments"][0]["name"] == "demo"  # Host: [::1]:PORT
+        assert dashboard.request("/api/experiments", headers={"Host": "attacker.example"})[0] == 403
+    finally:
+        _, err = dashboard.stop()
+    assert "warning" not in err  # ::1 is loopback: nothing is exposed
+
+
+def test_an_idle_kept_alive_connection_is_closed(storage):
+    import threading
+
+    from tunecore.dashboard import make_server
+
+    server = make_server(storage, port=0, idle_timeout=0.5)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        host, port = server.socket.getsockname()[:2]
+        with socket.create_connection((host, port), timeout=30) as connection:
+            connection.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            received = b""
+            while b"</html>" not in received:  # the page, then the connection is kept alive
+                received += connection.recv(65536)
+            assert b"200 OK" in received and b"Connection: close" not in received
+            assert connection.recv(65536) == b""  # sent nothing more: closed by the server (not the 30 s timeout)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_host_other_than_loopback_warns(storage):
@@ -349,3 +409,162 @@ def test_documents_are_strict_json_whichever_encoder_path():
         "1": [2],
     }
     assert json.loads(encode({(1, 2): object}))  # a key JSON has no form for: as strict() writes it
+
+
+def test_the_index_followed_record_by_record_is_what_the_views_compute(tmp_path):
+    """The journal of a real experiment appended a few records at a time (a trial retried, one failed): after
+    each step the index's table, counts, best and history are the views' of the whole journal so far, and
+    the deltas since each earlier token rebuild the same table."""
+    from tunecore.dashboard import payloads
+    from tunecore.dashboard.index import TrialIndex
+    from tunecore.plot import data as plot_data
+
+    make_experiment(tmp_path, "source", num_samples=4)
+    lines = (tmp_path / "source" / JOURNAL_FILE).read_bytes().splitlines(keepends=True)
+    retried = [
+        json.dumps({"event": "status", "trial_id": "t00002", "status": "PENDING", "error": "Boom 1"}),
+        json.dumps({"event": "status", "trial_id": "t00003", "status": "ERROR", "error": "Boom 2"}),
+        json.dumps({"event": "config", "trial_id": "t00004", "config": {"x": 0.5, "act": "relu", "new": 1}}),
+    ]
+    lines[len(lines) // 2 : len(lines) // 2] = [(line + "\n").encode() for line in retried]
+    path = tmp_path / "grow"
+    path.mkdir()
+    (path / "experiment.json").write_bytes((tmp_path / "source" / "experiment.json").read_bytes())
+    follower = JournalFollower(str(path))
+    index = TrialIndex(str(path), "loss", "min")
+    rows: dict[str, list] = {}
+    tokens = []
+    for step in range(0, len(lines), 5):
+        with (path / JOURNAL_FILE).open("ab") as journal:
+            journal.writelines(lines[step : step + 5])
+        follower.poll()
+        index.update(follower.trials, follower.take_changed(), running=step % 2 == 0)
+        grid = payloads.grid_of(str(path), follower.trials, "loss", "min")
+        running = step % 2 == 0
+        shown = views.trial_table(grid)  # no process holds the lock: as the index's rows when not running
+        table = payloads.table(index)
+        expected_rows = [[row[c] for c in shown.columns] for row in shown.rows]
+        if not running:
+            assert (table["columns"], table["rows"]) == (shown.columns, expected_rows)
+        assert index.counts() == views.count_statuses(grid, running=running)
+        assert index.best() == views.best_of(grid)
+        if len(grid):
+            assert payloads.chart(index, "history") == {
+                "kind": "history",
+                **attrs_asdict(plot_data.history(grid)),
+                "shown": "",
+            }
+        for token in tokens:  # every earlier client's delta brings it to the same rows
+            delta = payloads.table(index, token)
+            if not delta["full"]:
+                assert {row[0] for row in delta["rows"]} <= set(follower.trials)
+        delta = payloads.table(index, tokens[-1] if tokens else None)
+        rows = {} if delta["full"] else rows
+        rows.update({row[0]: row for row in delta["rows"]})
+        assert sorted(rows.values()) == sorted(table["rows"])
+        tokens.append(table["token"])
+    assert index.entries["t00004"].result.config["new"] == 1 and "config/new" in index.columns
+
+
+def attrs_asdict(value):
+    import attrs
+
+    return attrs.asdict(value, recurse=True)
+
+
+def test_the_table_delta_api(server):
+    full = server.json("/api/experiments/demo/trials")
+    assert full["full"] and len(full["rows"]) == 9 and full["sort"] == ["loss", "min"]
+    same = server.json(f"/api/experiments/demo/trials?since={full['token']}")
+    assert (same["full"], same["rows"], same["token"]) == (False, [], full["token"])
+    for stale in ("nonsense", "0.0", "x" * 100, full["token"] + "9"):
+        assert server.json(f"/api/experiments/demo/trials?since={stale}")["full"]  # an unknown token: every row
+    assert server.json("/api/experiments/demo/summary")["token"] == full["token"]
+
+
+def test_charts_show_a_fixed_number_of_trials_and_say_which(tmp_path, monkeypatch):
+    from tunecore.dashboard import payloads
+    from tunecore.dashboard.index import TrialIndex
+
+    make_experiment(tmp_path, "big", num_samples=40)  # 120 trials
+    follower = JournalFollower(str(tmp_path / "big"))
+    follower.poll()
+    index = TrialIndex(str(tmp_path / "big"), "loss", "min")
+    index.update(follower.trials, follower.take_changed(), running=False)
+    uncut = payloads.chart(index, "history")["best"]
+    improvements = [b for a, b in zip([None, *uncut], uncut, strict=False) if a != b]
+    monkeypatch.setattr(payloads, "CHART_BEST", 10)
+    monkeypatch.setattr(payloads, "MAX_TIMELINE", 7)
+    monkeypatch.setattr(payloads, "MAX_HISTORY_POINTS", 20)
+    curves = payloads.chart(index, "curves")
+    best = [entry.result.trial_id for entry in index.top(10)]
+    assert sorted(c["trial_id"] for c in curves["curves"]) == sorted(best)
+    assert curves["shown"] == "the best 10 and 0 running of 120 trials"
+    assert sorted(payloads.chart(index, "parallel")["trial_ids"]) == sorted(best)
+    timeline = payloads.chart(index, "timeline")
+    assert len(timeline["bars"]) == 7 and timeline["shown"] == "the 7 trials created last of 120"
+    history = payloads.chart(index, "history")
+    assert len(history["x"]) <= 20 and history["shown"].endswith("(every improvement of the best kept)")
+    assert len(uncut) == 120 and len(improvements) > 1
+    assert set(improvements) <= set(history["best"])  # every improvement of the best is still there
+    assert min(history["best"]) == index.best()[0] and history["x"][-1] == 120
+
+
+def test_the_trial_page_shows_every_attempts_error(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys
+        import tunecore
+
+        def train(config):
+            raise RuntimeError("attempt failed")
+
+        tunecore.Tuner(
+            train,
+            param_space={"x": tunecore.uniform(0, 1)},
+            tune_config=tunecore.TuneConfig(metric="loss", mode="min", executor="inline", num_samples=1, seed=0),
+            run_config=tunecore.RunConfig(storage_path=sys.argv[1], name="flaky", verbose=0, loggers=[],
+                                          failure_config=tunecore.FailureConfig(max_failures=2)),
+        ).fit()
+        """
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, capture_output=True)
+    dashboard = Dashboard(tmp_path)
+    try:
+        page = dashboard.json("/api/experiments/flaky/trials/t00001")
+    finally:
+        dashboard.stop()
+    assert page["num_failures"] == 3 and page["status"] == "ERROR"
+    assert [e["title"] for e in page["errors"]] == ["Failure # 1", "Failure # 2", "Failure # 3"]
+    assert all("attempt failed" in e["traceback"] and e["at"] for e in page["errors"]), page["errors"]
+
+
+def test_a_charts_cpu_is_charged_to_the_charts_budget_and_the_rest_to_following(storage):
+    import threading
+
+    from tunecore.dashboard import live, make_server
+
+    server = make_server(storage, port=0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        port = server.socket.getsockname()[1]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def get(path: str) -> None:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            assert response.status == 200 and response.read()
+
+        follow, charts = live.dashboard_cpu("follow"), live.dashboard_cpu("charts")
+        get("/api/experiments/demo/summary")
+        get("/api/experiments/demo/trials")
+        assert live.dashboard_cpu("follow") > follow and live.dashboard_cpu("charts") == charts
+        follow = live.dashboard_cpu("follow")
+        for kind in ("history", "curves", "parallel", "timeline"):
+            get(f"/api/experiments/demo/charts/{kind}")
+        assert live.dashboard_cpu("charts") > charts and live.dashboard_cpu("follow") == follow
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()

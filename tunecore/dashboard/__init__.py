@@ -10,6 +10,7 @@ confined to the storage root (:mod:`~tunecore.dashboard.paths`). See docs/dashbo
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from typing import TYPE_CHECKING
@@ -22,21 +23,39 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8080
 
 
-def make_server(storage: str | os.PathLike[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> DashboardServer:
-    """A server of the experiments under ``storage`` bound to ``host:port`` (port 0: any free one), not started.
+class Stopped(KeyboardInterrupt):
+    """SIGTERM stopped the dashboard (as Ctrl+C does: :func:`serve` closes the server first)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        """The signal's number."""
+
+
+def make_server(
+    storage: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    idle_timeout: float | None = None,
+) -> DashboardServer:
+    """A server of the experiments under ``storage`` bound to ``host:port`` (port 0: any free one; an IPv6
+    address such as ``::1`` too), not started; ``idle_timeout``: seconds before an idle connection is closed
+    (default :data:`tunecore.dashboard.server.IDLE_TIMEOUT_S`).
 
     TuneError when ``storage`` is not a directory or the address cannot be bound (a port in use).
     """
     from tunecore.dashboard.paths import StorageRoot
-    from tunecore.dashboard.server import Dashboard, DashboardServer
+    from tunecore.dashboard.server import IDLE_TIMEOUT_S, Dashboard, DashboardServer
 
     root = StorageRoot(storage)
+    shown = f"[{host}]" if ":" in host else host
     try:
-        return DashboardServer(Dashboard(root), host, port)
+        server_class = DashboardServer.for_host(host)
+        return server_class(Dashboard(root), host, port, IDLE_TIMEOUT_S if idle_timeout is None else idle_timeout)
     except (OSError, OverflowError) as exc:
         raise TuneError(
-            f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}."
-            f" Choose another port, e.g. --port {port + 1}"
+            f"cannot listen on {shown}:{port}: {getattr(exc, 'strerror', None) or exc}."
+            f" Choose another port, e.g. --port {port + 1}, or another --host"
         ) from exc
 
 
@@ -54,9 +73,12 @@ def warm_up() -> None:
 
 
 def serve(storage: str | os.PathLike[str], host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-    """Serve until interrupted (KeyboardInterrupt propagates, after the server is closed)."""
+    """Serve until interrupted: Ctrl+C (KeyboardInterrupt) or SIGTERM (:class:`Stopped`) propagates, after the
+    server is closed."""
+    from tunecore.dashboard.server import LOOPBACK_HOSTS
+
     server = make_server(storage, host, port)
-    if host not in ("127.0.0.1", "localhost"):
+    if host not in LOOPBACK_HOSTS:
         print(
             f"tunecore: warning: the dashboard listens on {host}: anyone who can reach this address can read"
             " the experiments (configs, results, errors)",
@@ -64,7 +86,15 @@ def serve(storage: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 
         )
     threading.Thread(target=warm_up, name="tunecore-dashboard-warm-up", daemon=True).start()
     print(f"tunecore dashboard: serving {server.dashboard.root.path} at {server.url} (Ctrl+C stops it)", flush=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)

@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import os
 
-from tunecore.errors import TuneError
-from tunecore.storage import EXPERIMENT_FILE, JOURNAL_FILE, STATE_FILE
-
-_EXPERIMENT_FILES = (EXPERIMENT_FILE, JOURNAL_FILE, STATE_FILE)
+from tunecore.views import is_experiment, storage_directory
 
 
 class StorageRoot:
     """The storage path the dashboard serves (an experiment directory, or a directory of them)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        given = os.path.abspath(os.fspath(path))
-        if not os.path.isdir(given):
-            what = "is a file" if os.path.exists(given) else "does not exist"
-            raise TuneError(
-                f"{given} {what}: give the storage path that holds the experiments (default ./tune_results),"
-                " e.g. tunecore dashboard tune_results"
-            )
+        given = storage_directory(path, "dashboard")  # TuneError when it is not a directory: ls's rule and words
         self.path = os.path.realpath(given)
         """The root, resolved."""
-        self.single = _is_experiment(self.path)
+        self.single = is_experiment(self.path)
         """True when the root is itself an experiment directory (then it is the only one served)."""
 
     def names(self) -> list[str]:
@@ -49,7 +40,7 @@ class StorageRoot:
         if self.single:
             return self.path if name == os.path.basename(self.path) else None
         path = os.path.realpath(os.path.join(self.path, name))
-        if os.path.dirname(path) != self.path or not _is_experiment(path):
+        if os.path.dirname(path) != self.path or not is_experiment(path):
             return None  # out of the root (a symlink), nested, or no experiment
         return path
 
@@ -62,7 +53,3 @@ class StorageRoot:
 def is_plain_name(name: str) -> bool:
     """True for one path component that names nothing special: no separator, NUL, ``.``/``..``, not hidden."""
     return bool(name) and not name.startswith(".") and not any(c in name for c in ("/", "\\", "\0"))
-
-
-def _is_experiment(path: str) -> bool:
-    return os.path.isdir(path) and any(os.path.isfile(os.path.join(path, n)) for n in _EXPERIMENT_FILES)

@@ -6,7 +6,7 @@ Routes (anything else is 404)::
     /static/dashboard.js, /static/dashboard.css   the only other files served (package data)
     /api/experiments                          the ls table
     /api/experiments/NAME/summary             one experiment's ls line
-    /api/experiments/NAME/trials              its trial table
+    /api/experiments/NAME/trials              its trial table (?since=TOKEN: the rows changed since)
     /api/experiments/NAME/trials/TRIAL        one trial (config, results, checkpoints, error)
     /api/experiments/NAME/charts/KIND         plot data: history, curves, parallel, importance, timeline
 
@@ -14,17 +14,19 @@ Every response carries ``Content-Security-Policy: default-src 'self'`` (no inlin
 elsewhere) and ``X-Content-Type-Options: nosniff``; JSON documents carry an ETag (the experiment's version)
 and a request with a matching ``If-None-Match`` is answered 304 with no body. Bound to loopback, requests
 whose ``Host`` is not a loopback name are refused (a web page elsewhere cannot reach it by DNS rebinding).
+A kept-alive connection that sends no request for :data:`IDLE_TIMEOUT_S` is closed (its thread ends).
 """
 
 from __future__ import annotations
 
 import http.server
 import importlib.resources
+import socket
 import threading
 import urllib.parse
 from typing import Any
 
-from tunecore.dashboard.live import LiveExperiment, encode, serving
+from tunecore.dashboard.live import LiveExperiment, encode, serving, serving_as
 from tunecore.dashboard.paths import StorageRoot, is_plain_name
 from tunecore.dashboard.payloads import CHARTS
 
@@ -35,6 +37,12 @@ STATIC = {
 }
 """The files of ``tunecore/dashboard/static`` that are served, with their content types: no other file is."""
 LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""The addresses to listen on that only this machine reaches: no warning, and only loopback ``Host`` names."""
+IDLE_TIMEOUT_S = 60.0
+"""A connection that sends no request for this many seconds is closed (a tab that was closed, or sleeps)."""
+MAX_TOKEN = 64
+"""A ``since`` longer than this is no token the server gave: the whole table is sent."""
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -96,8 +104,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: a request log per poll would drown the terminal."""
 
+    def setup(self) -> None:
+        """The connection, with the server's idle timeout (see :data:`IDLE_TIMEOUT_S`)."""
+        self.request.settimeout(self.server.idle_timeout)  # what StreamRequestHandler.timeout would set
+        super().setup()
+
     def handle_one_request(self) -> None:
-        """One request, its CPU time counted in the dashboard's budget (:data:`tunecore.dashboard.live.BUDGET`)."""
+        """One request, its CPU time counted in the dashboard's budgets (:data:`tunecore.dashboard.live.BUDGET`,
+        a chart's in :data:`~tunecore.dashboard.live.CHART_BUDGET`)."""
         with serving():
             super().handle_one_request()
 
@@ -112,7 +126,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _serve(self, body: bool) -> None:
         if self.server.check_host and not _loopback_host(self.headers.get("Host", "")):
             return self._send(403, b"forbidden: not a loopback Host\n", "text/plain; charset=utf-8", body=body)
-        target = self.path.split("?", 1)[0].split("#", 1)[0]
+        target, _, query = self.path.split("#", 1)[0].partition("?")
         if not target.startswith("/"):
             return self._not_found(body)
         try:
@@ -127,7 +141,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parts[0] == "static" and len(parts) == 2 and parts[1] in STATIC and parts[1] != "index.html":
             return self._send(200, static_file(parts[1]), STATIC[parts[1]], body=body)
         if parts[0] == "api":
-            found = self._document(parts[1:])
+            since = urllib.parse.parse_qs(query).get("since", [None])[-1]
+            found = self._document(parts[1:], since if since is None or len(since) <= MAX_TOKEN else "")
             if found is None:
                 return self._not_found(body)
             version, document = found
@@ -137,7 +152,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, document, "application/json", body=body, etag=etag)
         return self._not_found(body)
 
-    def _document(self, parts: list[str]) -> tuple[str, bytes] | None:
+    def _document(self, parts: list[str], since: str | None) -> tuple[str, bytes] | None:
         dashboard = self.server.dashboard
         if parts == ["experiments"]:
             return dashboard.listing()
@@ -150,10 +165,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rest == ["summary"]:
             return live.summary()
         if rest == ["trials"]:
-            return live.trials()
+            return live.trials(since)
         if len(rest) == 2 and rest[0] == "trials":
             return live.trial(rest[1])
         if len(rest) == 2 and rest[0] == "charts" and rest[1] in CHARTS:
+            if rest[1] != "importance":  # importance has its own budget: it counts as following, less its own
+                serving_as("charts")
             return live.chart(rest[1])
         return None
 
@@ -186,14 +203,21 @@ def _loopback_host(host: str) -> bool:
 
 
 class DashboardServer(http.server.ThreadingHTTPServer):
-    """The HTTP server of one :class:`Dashboard` (a thread per request, daemon threads)."""
+    """The HTTP server of one :class:`Dashboard` on an IPv4 address or name (a thread per connection, daemon
+    threads); :class:`DashboardServer6` for an IPv6 address."""
 
     daemon_threads = True
 
-    def __init__(self, dashboard: Dashboard, host: str, port: int) -> None:
+    def __init__(self, dashboard: Dashboard, host: str, port: int, idle_timeout: float = IDLE_TIMEOUT_S) -> None:
         self.dashboard = dashboard
-        self.check_host = host in ("127.0.0.1", "localhost", "::1")
+        self.check_host = host in LOOPBACK_HOSTS
+        self.idle_timeout = idle_timeout
         super().__init__((host, port), Handler)
+
+    @staticmethod
+    def for_host(host: str) -> type[DashboardServer]:
+        """The server class that listens on ``host``: :class:`DashboardServer6` for an IPv6 address (``::1``)."""
+        return DashboardServer6 if ":" in host else DashboardServer
 
     @property
     def url(self) -> str:
@@ -201,3 +225,9 @@ class DashboardServer(http.server.ThreadingHTTPServer):
         host, port = self.socket.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
+
+
+class DashboardServer6(DashboardServer):
+    """:class:`DashboardServer` on an IPv6 address (``--host ::1``, ``--host ::``)."""
+
+    address_family = socket.AF_INET6

@@ -24,6 +24,13 @@
     return [data, true];
   }
 
+  // A document fetched once, not kept (a delta's URL names the version it starts from).
+  async function getOnce(url) {
+    const response = await fetch(url, { cache: "no-store" });
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return response.json();
+  }
+
   // -- DOM helpers: text only ---------------------------------------------------------------------------
   function el(tag, attributes, ...children) {
     const node = document.createElement(tag);
@@ -131,7 +138,7 @@
     history(data) {
       const area = plotArea(extent(data.x), extent([...data.y, ...data.best]), data.xlabel, data.ylabel);
       area.root.append(dots(area, data.x, data.y, "#1f77b4", data.trial_ids));
-      area.root.append(polyline(area, data.x, data.best, "#d62728", 2));
+      if (data.best.length) area.root.append(polyline(area, data.x, data.best, "#d62728", 2));  // none on a trial's page
       return [area.root, data.x.length];
     },
     curves(data) {
@@ -209,12 +216,20 @@
     }
     const [svg, points] = charts[data.kind](data);
     body.replaceChildren(svg);
+    if (data.shown) body.append(el("p", { class: "note shown" }, `shown: ${data.shown}`));
     figure.dataset.points = String(points);
   }
 
   // -- the trial table: filter and sort in the browser -------------------------------------------------
+  // The rows are kept by trial id and updated from the server's deltas (?since=TOKEN); the default order is
+  // the server's (best first by the experiment's metric, ties and rows without a value in trial order).
+  function score(value, mode) {
+    if (typeof value !== "number" || !Number.isFinite(value)) return -Infinity;
+    return mode === "max" ? value : -value;
+  }
+
   function trialTable(name) {
-    const state = { data: null, sort: null, descending: false, filter: "", status: "" };
+    const state = { data: null, sort: null, descending: false, filter: "", status: "", rows: new Map(), token: null };
     const filter = el("input", { id: "filter", type: "search", placeholder: "filter (any column)" });
     const status = el("select", { id: "status-filter" }, el("option", { value: "" }, "every status"));
     const shown = el("span", { id: "rows-shown" });
@@ -263,7 +278,19 @@
       shown.textContent = `${Math.min(rows.length, MAX_ROWS)} of ${rows.length} shown (${data.rows.length} trials)`;
     }
 
-    return { root, update(data) { state.data = data; render(); } };
+    function merge(delta) {
+      if (delta.full) state.rows = new Map();
+      delta.rows.forEach((row, i) => state.rows.set(row[0], [delta.index[i], row]));
+      const order = [...state.rows.values()];
+      const column = delta.sort ? delta.columns.indexOf(delta.sort[0]) : -1;
+      if (column >= 0) order.sort((a, b) => score(b[1][column], delta.sort[1]) - score(a[1][column], delta.sort[1]) || a[0] - b[0]);
+      else order.sort((a, b) => a[0] - b[0]);
+      state.token = delta.token;
+      state.data = { columns: delta.columns, rows: order.map((pair) => pair[1]) };
+      render();
+    }
+
+    return { root, merge, token: () => state.token };
   }
 
   // -- pages -------------------------------------------------------------------------------------------
@@ -303,8 +330,10 @@
       grid,
       trials.root,
     );
+    let chartsAt = null;
     return async () => {
       const [summary, changed] = await get(`${api}/summary`);
+      behind = summary.behind_bytes || 0;
       if (!changed) return;
       setText("trial-count", String(summary.num_trials));
       setText("best-value", summary.best_value === null ? "–" : fmt(summary.best_value));
@@ -312,8 +341,13 @@
       setText("state", summary.state);
       setText("duration", duration(summary.duration_s));
       setText("status-counts", `${counts(summary.trials)}${summary.metric === null ? "" : ` · metric ${fmt(summary.metric)} (${fmt(summary.mode)})`}${summary.detail ? ` · ${summary.detail}` : ""}`);
-      const [table, tableChanged] = await get(`${api}/trials`);
-      if (tableChanged) trials.update(table);
+      if (summary.token !== trials.token()) {
+        const since = trials.token();
+        const table = await getOnce(since === null ? `${api}/trials` : `${api}/trials?since=${encodeURIComponent(since)}`);
+        trials.merge(table);
+      }
+      if (summary.charts === chartsAt) return;  // the charts are taken again at most every second or so
+      chartsAt = summary.charts;
       await Promise.all(Object.entries(figures).map(async ([kind, figure]) => {
         const [data, chartChanged] = await get(`${api}/charts/${kind}`);
         if (chartChanged) drawChart(figure, data);
@@ -345,6 +379,11 @@
         curve,
         el("h2", {}, "Config"), config,
         el("h2", {}, "Error"), trial.error ? el("pre", { id: "error" }, trial.error) : el("p", { class: "note", id: "error" }, "none"),
+        el("h2", {}, `Every attempt's error (${trial.errors.length})`),
+        trial.errors.length
+          ? el("div", { id: "errors" }, ...(trial.errors_cut ? [el("p", { class: "note" }, "error.txt is long: its end is shown")] : []),
+            ...trial.errors.map((e) => el("details", { class: "attempt" }, el("summary", {}, `${e.title || "(cut)"}${e.at ? ` · ${e.at}` : ""}`), el("pre", {}, e.traceback))))
+          : el("p", { class: "note", id: "errors" }, "none"),
         el("h2", {}, "Checkpoints"), checkpoints,
         el("h2", {}, `Last results (${history.length} of ${trial.num_results})`), results,
       );
@@ -356,6 +395,7 @@
 
   // -- routing and polling -----------------------------------------------------------------------------
   let generation = 0;
+  let behind = 0;
 
   function route() {
     generation += 1;
@@ -368,8 +408,10 @@
     const tick = async () => {
       if (mine !== generation) return;
       try {
+        behind = 0;
         await update();
-        live.textContent = `live · ${new Date().toLocaleTimeString()}`;
+        const lag = behind ? ` · reading the journal, ${(behind / 1e6).toFixed(1)} MB behind` : "";
+        live.textContent = `live · ${new Date().toLocaleTimeString()}${lag}`;
         live.classList.remove("stale");
       } catch (error) {
         live.textContent = `not updating: ${error.message}`;
