@@ -4,8 +4,10 @@ Every result of a trial is an observation at the budget its ``time_attr`` says
 (:mod:`tune_bayesopt.observations`). A proposal is random with probability ``random_fraction``, and while
 no budget has ``min_points_in_model`` observations; otherwise the model of the highest such budget is fitted:
 a kernel density ``l`` of its best ``top_n_percent`` points and ``g`` of the rest, with ``stopped_are_bad``
-also of the trials stopped below that budget (:mod:`tune_bayesopt.kde`, in the model space of
-:mod:`tune_bayesopt.coordinates`; ``magic_clip`` bounds the bandwidths below, ``prior_weight`` adds a prior);
+also of the trials stopped below that budget (in the model space of :mod:`tune_bayesopt.coordinates`; with
+``estimator="tpe"`` TPE's Parzen estimator, :mod:`tune_bayesopt.parzen`, with ``"hpbandster"`` hpbandster's
+normal-reference one, :mod:`tune_bayesopt.kde`; ``magic_clip`` bounds the bandwidths below, ``prior_weight``
+adds a prior);
 ``num_samples`` candidates are drawn from ``l`` with its bandwidths widened by ``bandwidth_factor``, and the
 candidate with the largest ``l(x) / g(x)`` is proposed. The scheduler (``hyperband``, ``asha``) decides the
 budgets; the searcher only proposes configs.
@@ -23,11 +25,14 @@ from tune_bayesopt.coordinates import Coordinate, coordinate
 from tune_bayesopt.fidelity import FidelityCheck, message
 from tune_bayesopt.kde import KernelDensity
 from tune_bayesopt.observations import Observations, Point
+from tune_bayesopt.parzen import fit_parzen
 from tune_bayesopt.values import ValueMap, value_map
 from tunecore.best import observation, score
-from tunecore.options import check_bool, check_fraction, check_int, check_number, check_text, finite_float
+from tunecore.options import check_bool, check_choice, check_fraction, check_int, check_number, check_text, finite_float
 from tunecore.space import Parameter
 
+ESTIMATORS = ("tpe", "hpbandster")
+"""The values of the ``estimator`` option."""
 _FLOOR = -700.0
 """Log densities are floored here (about 1e-304) before ``l / g`` is compared: an empty region is unlikely."""
 
@@ -57,13 +62,14 @@ class BOHBSearcher(LibrarySearcher):
         self,
         min_points_in_model: int | None = None,
         top_n_percent: float = 15,
-        num_samples: int = 64,
-        random_fraction: float = 1 / 3,
-        bandwidth_factor: float = 3,
+        num_samples: int = 24,
+        random_fraction: float = 0.1,
+        bandwidth_factor: float = 1,
         min_bandwidth: float = 1e-3,
-        prior_weight: float = 0.0,
+        prior_weight: float = 1.0,
         magic_clip: bool = True,
         stopped_are_bad: bool = True,
+        estimator: str = "tpe",
         time_attr: str = "training_iteration",
         metric: str | None = None,
         mode: str | None = None,
@@ -89,6 +95,8 @@ class BOHBSearcher(LibrarySearcher):
         self.prior_weight = check_number("prior_weight", prior_weight, strict=False)
         self.magic_clip = check_bool("magic_clip", magic_clip)
         self.stopped_are_bad = check_bool("stopped_are_bad", stopped_are_bad)
+        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
+        """``"tpe"``: TPE's Parzen estimator (:mod:`tune_bayesopt.parzen`); ``"hpbandster"``: hpbandster's."""
         checked = check_text("time_attr", time_attr)
         assert checked is not None  # not optional: None is a ValueError
         self.time_attr = checked
@@ -167,16 +175,21 @@ class BOHBSearcher(LibrarySearcher):
         )
         if data is None:
             return [c.prior(self._rng) for c in self.coordinates]
-        dimensions = [c.dimension for c in self.coordinates]
-        prior, clip = self.prior_weight, self.magic_clip
-        good = KernelDensity.fit(dimensions, data.good, self.min_bandwidth, prior_weight=prior, magic_clip=clip)
-        bad = KernelDensity.fit(dimensions, data.bad, self.min_bandwidth, prior_weight=prior, magic_clip=clip)
+        good, bad = (self._density(data.good), self._density(data.bad))
         candidates = good.sample(self._rng, self.num_samples, self.bandwidth_factor)
         import numpy as np
 
         ratio = np.maximum(good.log_pdf(candidates), _FLOOR) - np.maximum(bad.log_pdf(candidates), _FLOOR)
         self.last_budget = data.budget
         return [float(u) for u in candidates[int(np.argmax(ratio))]]
+
+    def _density(self, points: list[Point]) -> KernelDensity:
+        """The density of ``points`` that ``estimator`` names."""
+        dimensions = [c.dimension for c in self.coordinates]
+        prior, clip = self.prior_weight, self.magic_clip
+        if self.estimator == "tpe":
+            return fit_parzen(dimensions, points, prior_weight=prior, magic_clip=clip)
+        return KernelDensity.fit(dimensions, points, self.min_bandwidth, prior_weight=prior, magic_clip=clip)
 
     def _point(self, values: Values) -> Point:
         """The model-space point of complete library values."""

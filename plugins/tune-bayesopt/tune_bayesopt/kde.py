@@ -7,9 +7,11 @@ Each coordinate of a point is one of three kinds (:data:`KINDS`):
 - ``"category"``: the index of one of ``size`` categories; an Aitchison-Aitken kernel, which keeps the
   category with probability ``1 - λ`` and spreads ``λ`` evenly over the others.
 
-The bandwidth of every coordinate follows the normal-reference rule of a multivariate estimate,
-``1.06 * std * n ** (-1 / (4 + d))`` (what statsmodels' ``normal_reference``, and so hpbandster's BOHB, use),
-never below ``min_bandwidth``; a category's ``λ`` is at most ``(size - 1) / size``, where the kernel is uniform.
+:meth:`KernelDensity.fit` is hpbandster's estimate (TPE's, with a bandwidth per point, is
+:mod:`tune_bayesopt.parzen`): the bandwidth of every coordinate follows the normal-reference rule of a
+multivariate estimate, ``1.06 * std * n ** (-1 / (4 + d))`` (what statsmodels' ``normal_reference``, and so
+hpbandster's BOHB, use), never below ``min_bandwidth``; a category's ``λ`` is at most ``(size - 1) / size``,
+where the kernel is uniform.
 Two parts of TPE (Bergstra et al. 2011, as Optuna has them) are optional: the "magic clip", which keeps a
 numeric bandwidth at least ``1 / min(100, n + 2)`` for ``n`` points (the normal-reference bandwidth of a few
 close points is tiny, and the model then crawls around them), and a prior kernel of weight ``prior_weight``
@@ -66,12 +68,15 @@ class KernelDensity:
     data: np.ndarray
     """The points, shape ``(n, d)``."""
     bandwidths: np.ndarray
-    """The bandwidth of each coordinate (a category's: its ``λ``), shape ``(d,)``."""
+    """The bandwidth of each coordinate (a category's: its ``λ``), shape ``(d,)``, or of each point's kernel
+    and coordinate, shape ``(n, d)`` (:mod:`tune_bayesopt.parzen`)."""
     log_mass: np.ndarray
     """The log of the mass each point's kernel has inside ``[0, 1]`` (``"unit"`` coordinates; 0 elsewhere),
     shape ``(n, d)``: what the truncated kernels are divided by."""
     prior_weight: float = 0.0
-    """The weight of the prior kernel (each point's kernel weighs 1): 0, none."""
+    """The weight of the prior kernel (each point's kernel weighs 1, or its :attr:`weights`): 0, none."""
+    weights: np.ndarray | None = None
+    """The weight of each point's kernel, shape ``(n,)``; None: 1 each."""
 
     @classmethod
     def fit(
@@ -102,32 +107,31 @@ class KernelDensity:
         for j, dim in enumerate(dimensions):
             if dim.kind == "category":
                 bandwidths[j] = min(bandwidths[j], (dim.size - 1) / dim.size)
-        log_mass = np.zeros_like(points)
-        for j, dim in enumerate(dimensions):
-            if dim.kind == "unit":
-                h = float(bandwidths[j])
-                mass = [_normal_cdf((1 - c) / h) - _normal_cdf(-c / h) for c in points[:, j]]
-                log_mass[:, j] = np.log(np.maximum(mass, _TINY))
-        return cls(tuple(dimensions), points, bandwidths, log_mass, float(prior_weight))
+        return cls(
+            tuple(dimensions), points, bandwidths, unit_log_mass(dimensions, points, bandwidths), float(prior_weight)
+        )
 
     def log_pdf(self, points: np.ndarray) -> np.ndarray:
         """The log density at each of ``points`` (shape ``(m, d)``), shape ``(m,)``."""
         import numpy as np
 
         points = np.asarray(points, dtype=float).reshape(-1, len(self.dimensions))
+        widths = np.broadcast_to(self.bandwidths, self.data.shape)
         total = np.zeros((len(points), len(self.data)))
         for j, dim in enumerate(self.dimensions):
-            x, centres, h = points[:, j : j + 1], self.data[:, j], float(self.bandwidths[j])
+            x, centres, h = points[:, j : j + 1], self.data[:, j], widths[:, j]
             if dim.kind == "category":
                 same = np.isclose(x, centres)
-                total += np.where(same, math.log(1 - h), math.log(max(h / (dim.size - 1), _TINY)))
+                total += np.where(same, np.log(1 - h), np.log(np.maximum(h / (dim.size - 1), _TINY)))
                 continue
-            total += -0.5 * ((x - centres) / h) ** 2 - math.log(h * math.sqrt(2 * math.pi))
+            total += -0.5 * ((x - centres) / h) ** 2 - np.log(h * math.sqrt(2 * math.pi))
             total -= self.log_mass[:, j]  # each kernel keeps its whole mass inside [0, 1] (0 for "real")
+        weights = np.ones(len(self.data)) if self.weights is None else self.weights
+        total += np.log(np.maximum(weights, _TINY))
         if self.prior_weight > 0:
             total = np.concatenate([total, math.log(self.prior_weight) + self._prior_log_pdf(points)[:, None]], axis=1)
         top = total.max(axis=1, keepdims=True)
-        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(len(self.data) + self.prior_weight)
+        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(float(weights.sum()) + self.prior_weight)
 
     def _prior_log_pdf(self, points: np.ndarray) -> np.ndarray:
         """The prior kernel's log density at each of ``points``, shape ``(m,)``."""
@@ -153,17 +157,20 @@ class KernelDensity:
         import numpy as np
 
         n = len(self.data)
-        if self.prior_weight > 0:  # kernel n is the prior's
-            chosen = rng.choice(n + 1, size=count, p=np.append(np.ones(n), self.prior_weight) / (n + self.prior_weight))
+        if self.prior_weight > 0 or self.weights is not None:  # kernel n is the prior's
+            weights = np.append(np.ones(n) if self.weights is None else self.weights, self.prior_weight)
+            chosen = rng.choice(n + 1, size=count, p=weights / weights.sum())
         else:
             chosen = rng.integers(n, size=count)
         prior = chosen == n
-        centres = self.data[np.minimum(chosen, n - 1)]
+        kernels = np.minimum(chosen, n - 1)
+        centres = self.data[kernels]
+        widths = np.broadcast_to(self.bandwidths, self.data.shape)[kernels] * factor
         points = np.empty_like(centres)
         for j, dim in enumerate(self.dimensions):
-            h = float(self.bandwidths[j]) * factor
+            h = widths[:, j]
             if dim.kind == "category":
-                change = rng.random(count) < min(h, (dim.size - 1) / dim.size)
+                change = rng.random(count) < np.minimum(h, (dim.size - 1) / dim.size)
                 shift = rng.integers(1, dim.size, size=count)  # another category, each equally likely
                 points[:, j] = np.where(change, (centres[:, j] + shift) % dim.size, centres[:, j])
                 points[prior, j] = rng.integers(dim.size, size=int(prior.sum()))
@@ -176,16 +183,34 @@ class KernelDensity:
         return points
 
 
-def _truncated_normal(rng: np.random.Generator, centres: np.ndarray, h: float) -> np.ndarray:
-    """One draw per centre from a Gaussian of width ``h`` truncated to ``[0, 1]`` (rejection, then clipping)."""
+def unit_log_mass(dimensions: Sequence[Dimension], points: np.ndarray, bandwidths: np.ndarray) -> np.ndarray:
+    """The log of the mass inside ``[0, 1]`` of each point's kernel on each ``"unit"`` coordinate (0 elsewhere),
+    shape ``(n, d)``; ``bandwidths`` of shape ``(d,)`` or ``(n, d)``."""
     import numpy as np
 
-    x = centres + h * rng.standard_normal(len(centres))
+    widths = np.broadcast_to(bandwidths, points.shape)
+    log_mass = np.zeros_like(points)
+    for j, dim in enumerate(dimensions):
+        if dim.kind == "unit":
+            mass = [
+                _normal_cdf((1 - c) / h) - _normal_cdf(-c / h) for c, h in zip(points[:, j], widths[:, j], strict=True)
+            ]
+            log_mass[:, j] = np.log(np.maximum(mass, _TINY))
+    return log_mass
+
+
+def _truncated_normal(rng: np.random.Generator, centres: np.ndarray, h: float | np.ndarray) -> np.ndarray:
+    """One draw per centre from a Gaussian of width ``h`` (one, or one per centre) truncated to ``[0, 1]``
+    (rejection, then clipping)."""
+    import numpy as np
+
+    widths = np.broadcast_to(np.asarray(h, dtype=float), centres.shape)
+    x = centres + widths * rng.standard_normal(len(centres))
     for _ in range(_REJECTION_ROUNDS):
         outside = (x < 0) | (x > 1)
         if not outside.any():
             break
-        x[outside] = centres[outside] + h * rng.standard_normal(int(outside.sum()))
+        x[outside] = centres[outside] + widths[outside] * rng.standard_normal(int(outside.sum()))
     return np.clip(x, 0.0, 1.0)
 
 
