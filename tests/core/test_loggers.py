@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import tunecore
+from tunecore.builtin import console as loggers_console
 from tunecore.builtin import loggers
 from tunecore.builtin.loggers import ConsoleLogger, CsvLogger, JsonLogger, write_trial_files
 from tunecore.errors import TuneError
@@ -779,6 +780,42 @@ def test_console_keeps_counters_not_trials(tmp_path):
     assert (
         stream.getvalue().splitlines()[-1] == "[0.0s] 2000 done | 0 running, 2000 terminated | best loss=0.0005 (t1999)"
     )
+
+
+def test_the_console_finds_the_best_without_rescanning_every_trial_at_every_result(tmp_path, monkeypatch):
+    """The best is kept up to date as results arrive: drawing the view after each of n results must not scan
+    every trial each time (n * n work: 2,000 trials took 12 s in the suite), yet it must stay exactly what a
+    scan of every trial's latest result gives (ties to the first trial id, NaN and inf never best, the best
+    trial's own worse result)."""
+    import random
+
+    scanned = []
+    real = loggers_console.pick_best
+
+    def counting(scored, mode, finite_only=True):
+        items = list(scored)
+        scanned.append(len(items))
+        return real(items, mode, finite_only)
+
+    monkeypatch.setattr(loggers_console, "pick_best", counting)
+    rng = random.Random(7)
+    stream = io.StringIO()
+    logger = ConsoleLogger(stream=stream, status_interval_s=0)
+    logger.clock = Clock()
+    exp = make_experiment(tmp_path)
+    latest: dict[str, Any] = {}
+    for step in range(3000):
+        trial_id = f"t{rng.randrange(400):03d}"
+        value = rng.choice([rng.random(), rng.random(), round(rng.random(), 1), math.nan, math.inf, None])
+        result = {"loss": value} if value is not None else {}
+        trial = Trial(trial_id, {"i": trial_id}, TrialStatus.RUNNING, None)
+        logger.tunecore_trial_result(exp, trial, result)
+        latest[trial_id] = result
+        scored = [(tid, latest[tid].get("loss")) for tid in sorted(latest)]
+        expected = real(scored, "min")
+        shown = logger._progress(exp, 0.0).best
+        assert (shown[0], shown[1]) == expected if expected else shown is None, step
+    assert sum(scanned) < 3000 * 400 / 4  # a scan only when the best trial itself reported again
 
 
 # --- through the plugin manager -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import attrs
 
 from tunecore import session
-from tunecore.best import pick_best, real_number, score
+from tunecore.best import is_better, pick_best, real_number, score
 from tunecore.experiment import ExperimentInfo
 from tunecore.formatting import flatten_dict, format_config, format_duration, format_value, result_field
 from tunecore.protocols import Logger
@@ -275,8 +275,12 @@ class ConsoleLogger(Logger):
         self._results = 0
         self._done_before = 0
         """Trials that had ended before this run (a resume): the rate of the ETA counts this run's only."""
-        self._best_so_far: tuple[int, tuple[str, float, str] | None] = (0, None)
-        """The best trial (id, value, config) and the number of results seen when it was found."""
+        self._best: tuple[str, float, _Earned] | None = None
+        """The best trial's id, value and latest result, kept up to date as results arrive (:meth:`_note`)."""
+        self._best_stale = True
+        """The best must be found anew from every trial's latest result (the best trial itself reported again)."""
+        self._best_shown: tuple[tuple[str, float] | None, tuple[str, float, str] | None] = (None, None)
+        """The best as the view shows it (id, value, config as text), for the best it was formatted from."""
         self._running: dict[str, str] = {}
         """The running trials (in start order) with their configs as text."""
         self._experiment: ExperimentInfo | None = None
@@ -330,8 +334,9 @@ class ConsoleLogger(Logger):
         with self._lock:
             if not self._enabled(experiment):
                 return
-            self._latest[trial.trial_id] = (result, trial.config)  # a restart replaces the dict, never mutates it
+            earned = self._latest[trial.trial_id] = (result, trial.config)  # a restart replaces it, never mutates
             self._results += 1
+            self._note(experiment, trial.trial_id, earned)
             if self._level is not None and self._level >= 2:
                 self._print(self._result_line(experiment, trial, result))
             self._update(experiment)
@@ -406,7 +411,7 @@ class ConsoleLogger(Logger):
             ended = "Failed" if experiment.failed else "Interrupted" if experiment.interrupted else "Finished"
             line = f"{ended} {experiment.name}: {len(trials)} trial{plural}" + (f" ({states})" if states else "")
             line += f" in {elapsed}" if elapsed else ""
-            best = self._best(experiment, [(t.trial_id, self._earned(t)) for t in trials])
+            best = self._find_best(experiment, [(t.trial_id, self._earned(t)) for t in trials])
             if best is not None:
                 (trial_id, (result, config)), value = best
                 iteration = result.get("training_iteration")
@@ -426,8 +431,24 @@ class ConsoleLogger(Logger):
             return last, seen[1]
         return last, dict(trial.config)
 
+    def _note(self, experiment: ExperimentInfo, trial_id: str, earned: _Earned) -> None:
+        """Keep the best up to date with one new result, in O(1): the rule of :func:`_find_best` (the first
+        trial id of equal values wins), except that a new result of the best trial itself, which may be worse,
+        makes the best be found anew from every trial at the next view."""
+        if self._best_stale or not experiment.metric or experiment.mode not in ("min", "max"):
+            return
+        best = self._best
+        if best is not None and best[0] == trial_id:
+            self._best_stale = True
+            return
+        value = real_number(result_field(earned[0], experiment.metric))
+        if value is None or not math.isfinite(value):
+            return
+        if best is None or is_better(value, best[1], experiment.mode) or (value == best[1] and trial_id < best[0]):
+            self._best = (trial_id, value, earned)
+
     @staticmethod
-    def _best(
+    def _find_best(
         experiment: ExperimentInfo, candidates: list[tuple[str, _Earned]]
     ) -> tuple[tuple[str, _Earned], float] | None:
         """The best candidate by the one rule of :mod:`tunecore.best` (None without a metric and mode)."""
@@ -478,6 +499,7 @@ class ConsoleLogger(Logger):
             if trial.last_result is not None:
                 self._latest[trial.trial_id] = (trial.last_result, trial.config)
         self._results = len(self._latest)
+        self._best_stale = True
         self._done_before = self._counts["TERMINATED"] + self._counts["ERROR"]
 
     def _set_state(self, trial_id: str, state: str) -> None:
@@ -499,13 +521,14 @@ class ConsoleLogger(Logger):
             estimates.append(max(budget - elapsed, 0.0))
         if self._total is not None and done > self._done_before:
             estimates.append(elapsed / (done - self._done_before) * max(self._total - done, 0))
-        if self._best_so_far[0] != self._results:  # found anew only after new results
-            best = self._best(experiment, sorted(self._latest.items()))
-            shown = None
-            if best is not None:
-                (best_id, (_, best_config)), best_value = best
-                shown = (best_id, best_value, format_config(best_config))
-            self._best_so_far = (self._results, shown)
+        if self._best_stale:
+            found = self._find_best(experiment, sorted(self._latest.items()))
+            self._best = None if found is None else (found[0][0], found[1], found[0][1])
+            self._best_stale = False
+        key = None if self._best is None else (self._best[0], self._best[1])
+        if self._best_shown[0] != key:  # formatted once per new best
+            shown = None if self._best is None else (self._best[0], self._best[1], format_config(self._best[2][1]))
+            self._best_shown = (key, shown)
         rows = []
         for trial_id, config_text in self._running.items():
             latest = self._latest.get(trial_id, ({}, {}))[0]
@@ -523,7 +546,7 @@ class ConsoleLogger(Logger):
             total=self._total,
             counts=dict(self._counts),
             eta=min(estimates) if estimates else None,
-            best=self._best_so_far[1],
+            best=self._best_shown[1],
             rows=rows[:MAX_ROWS],
             more=max(len(rows) - MAX_ROWS, 0),
         )
