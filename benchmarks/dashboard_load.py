@@ -166,19 +166,28 @@ def load(host: str, port: int, clients: int) -> None:
     print(len(requests), times.user + times.system, flush=True)
 
 
+def start_dashboard(storage: str) -> tuple[subprocess.Popen[str], str, int]:
+    """``tunecore dashboard STORAGE --port 0`` in its own process, with the address it listens on."""
+    command = [sys.executable, "-m", "tunecore", "dashboard", storage, "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert server.stdout is not None
+    found = re.search(r"http://([\d.]+):(\d+)/", server.stdout.readline())
+    if not found:
+        server.terminate()
+        server.wait()
+        raise SystemExit("the dashboard did not start")
+    return server, found.group(1), int(found.group(2))
+
+
 def with_clients(trials: int, clients: int) -> tuple[float, int, float, float, float]:
     """Trials per second with a dashboard and its clients following the experiment; how many requests; the
     dashboard's CPU seconds during the run and in all (until the experiment's process exited); the clients'."""
     with tempfile.TemporaryDirectory() as storage:
-        command = [sys.executable, "-m", "tunecore", "dashboard", storage, "--port", "0"]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        server, host, port = start_dashboard(storage)
         try:
-            assert server.stdout is not None
-            found = re.search(r"http://([\d.]+):(\d+)/", server.stdout.readline())
-            assert found, "the dashboard did not start"
             cpu0 = settled_cpu(server.pid)  # its start (importing scikit-learn) is not the experiment's cost
             generator = subprocess.Popen(
-                [sys.executable, __file__, "--load", found.group(1), found.group(2), str(clients)],
+                [sys.executable, __file__, "--load", host, str(port), str(clients)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
@@ -204,15 +213,10 @@ def follow(trials: int, rate: float, clients: int) -> None:
     (when the trial before it reported; none yet: 0), over the trials after the first 200 (the start)."""
     slow = EXPERIMENT.replace("def train(config):\n", f"def train(config):\n    time.sleep({1 / rate!r})\n")
     with tempfile.TemporaryDirectory() as storage:
-        command = [sys.executable, "-m", "tunecore", "dashboard", storage, "--port", "0"]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        server, host, port = start_dashboard(storage)
         try:
-            assert server.stdout is not None
-            found = re.search(r"http://([\d.]+):(\d+)/", server.stdout.readline())
-            assert found, "the dashboard did not start"
             settled_cpu(server.pid)
             stop, requests, shown = threading.Event(), list[int](), list[tuple[float, int]]()
-            host, port = found.group(1), int(found.group(2))
             threads = [
                 threading.Thread(target=client, args=(host, port, stop, requests, shown if i == 0 else None))
                 for i in range(clients)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.core.test_dashboard import HOSTILE, IMG, Dashboard
-from tests.core.test_report import NO_BROWSER, browser
+from tests.core.test_report import NO_BROWSER, browser, headless_command
 
 NUM_TRIALS = 40
 EXPERIMENT = textwrap.dedent(
@@ -57,19 +57,9 @@ class Chromium:
             os.dup2(mine[0], 3)
             os.dup2(mine[1], 4)
 
-        home = os.path.join(cwd, "home")
-        command = [
-            binary,
-            "--headless=new",
-            "--no-sandbox",  # CI runs as root
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={os.path.join(cwd, 'profile')}",
-            "--window-size=1200,1600",
-            "--remote-debugging-pipe",
-            "about:blank",
-        ]
-        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+        command, env = headless_command(
+            binary, "--window-size=1200,1600", "--remote-debugging-pipe", "about:blank", cwd=cwd
+        )
         self.process = subprocess.Popen(
             command, env=env, pass_fds=(3, 4), preexec_fn=as_fds_3_and_4, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -280,8 +280,8 @@ def browser() -> str | None:
     return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 
 
-def headless(binary: str, *args: str, cwd, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run headless chromium with its own profile and home under ``cwd``."""
+def headless_command(binary: str, *args: str, cwd) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of headless chromium with its own profile and home under ``cwd``."""
     home = os.path.join(cwd, "home")
     command = [
         binary,
@@ -290,11 +290,14 @@ def headless(binary: str, *args: str, cwd, timeout: float = 180) -> subprocess.C
         "--disable-gpu",
         "--no-first-run",
         f"--user-data-dir={os.path.join(cwd, 'profile')}",
-        "--enable-logging=stderr",
-        "--v=0",
         *args,
     ]
-    env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+    return command, {**os.environ, "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home}
+
+
+def headless(binary: str, *args: str, cwd, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run headless chromium (:func:`headless_command`) to its end."""
+    command, env = headless_command(binary, "--enable-logging=stderr", "--v=0", *args, cwd=cwd)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
 
 
