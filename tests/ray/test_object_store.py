@@ -144,6 +144,8 @@ def test_a_checkpoint_whose_owner_died_before_the_driver_took_it_ends_the_trial_
             ray.get(objects.receive(shared), timeout=1)
         except ray.exceptions.OwnerDiedError:
             break
+        except ray.exceptions.GetTimeoutError:  # neither there nor known lost yet (seen in a full run): ask again
+            pass
         assert time.monotonic() < deadline, "the object outlived its owner"
         time.sleep(0.2)
     executor, actor = bare_executor(str(tmp_path / "exp" / "t1"), ray)
