@@ -400,6 +400,62 @@ def test_the_cpu_budget_is_earned_before_it_is_spent(monkeypatch):
     assert not budget.affords(0.01)
 
 
+def test_a_run_begins_with_no_credit_earned_before_it_but_keeps_a_debt(monkeypatch):
+    from tunecore.dashboard import live
+
+    clock, used = [100.0], [0.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    budget = live.CpuBudget(0.04, lambda: used[0])
+    clock[0] += 3600.0  # idle before the run: BURST_S earned
+    budget.restart()
+    assert not budget.affords(0.01)  # the run has earned nothing yet
+    clock[0] += 0.5
+    assert budget.affords(0.01)
+    used[0] += 0.5  # a dear step, not paid back yet when the next run begins
+    clock[0] += 1.0
+    budget.restart()
+    clock[0] += 10.0  # 0.4 s earned, still 0.06 s owed
+    assert not budget.affords(0.01)
+
+
+def test_a_running_experiment_first_seen_is_read_by_the_runs_limit_out_of_its_own_share(tmp_path, monkeypatch):
+    from tunecore.dashboard import live
+    from tunecore.dashboard.paths import StorageRoot
+
+    make_experiment(tmp_path, "big")
+    path = str(tmp_path / "big")
+    clock = [100.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(live, "RUN_READ_BYTES", 1024)
+    monkeypatch.setattr(live, "BUDGET", live.CpuBudget(live.CPU_SHARE, live.charged_cpu))
+    clock[0] += 3600.0  # the dashboard idle before the run: credit up to BURST_S earned
+    lock = ExperimentLock.acquire(path, "run")
+    try:
+        experiment = live.LiveExperiment("big", path, StorageRoot(str(tmp_path)))
+        experiment.take()
+        lines = (tmp_path / "big" / JOURNAL_FILE).read_bytes().splitlines(keepends=True)
+        read = sum(map(len, lines)) - experiment.behind()
+        assert 0 < read <= 1024 + max(map(len, lines))  # whole lines up to the run's limit, not the whole journal
+        assert not live.BUDGET.affords(0.001)  # what it earned while nothing ran is not the run's to spend
+    finally:
+        lock.release()
+
+
+def test_one_slow_read_is_not_extrapolated_to_the_next_larger_ones():
+    from tunecore.dashboard import live
+
+    cost = live.ReadingCost()
+    assert cost.expected(1 << 18) == 0.0  # nothing read yet
+    for _ in range(3):
+        cost.record(0.003, 13_000)  # ~0.1 ms a trial
+    cost.record(0.035, 13_000)  # the same read, a full garbage collection in it (the 30 s stall of issue 19)
+    expected = cost.expected(1 << 18)
+    assert expected == pytest.approx(0.003 * (1 << 18) / live.GROWTH_FLOOR_BYTES)  # not 8 times 0.035 s
+    for _ in range(live.READ_RATES):
+        cost.record(0.01, 1 << 18)  # reading got dearer for good: the estimate follows
+    assert cost.expected(1 << 18) == pytest.approx(0.01)
+
+
 def test_documents_are_strict_json_whichever_encoder_path():
     from tunecore.dashboard.live import encode
 

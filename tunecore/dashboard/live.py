@@ -18,11 +18,16 @@ sending them to every client, answering 304s; counted per server thread, so a pr
 not charged; the charts' requests have their own budget): credit accrues at :data:`CPU_SHARE` of a core per
 second (2.5%), at most :data:`BURST_S` (or the cost asked for) is kept, and the requests' CPU time is taken
 from it. While a process holds the experiment's lock, a new version is taken only when the credit covers
-what the last one cost, its reading of the journal scaled by how many more bytes this one would read (under
-:data:`GROWTH_FLOOR_BYTES` counts as that much: fixed costs rule there). Credit is earned before it is spent,
-not paid back after, so even a short run is charged no more than about its share, whatever the experiment's
-size, speed or number of clients; a run that writes its journal faster than that share can read it is shown
-behind (the summary's ``behind_bytes``), moving.
+what the last one cost, its reading of the journal replaced by what the bytes this one would read cost at
+the cheapest rate per byte of the last :data:`READ_RATES` versions (:class:`ReadingCost`; under
+:data:`GROWTH_FLOOR_BYTES` counts as that much: fixed costs rule there; one slow read, a garbage collection
+in it, is not extrapolated). Credit is earned before it is spent,
+not paid back after, and earned by the run itself: when a run begins (or is first seen) every budget drops
+what it earned before (:meth:`CpuBudget.restart`; a debt is kept), so the run's first version (which reads no
+more than RUN_READ_BYTES either) and its first charts are paid out of its own share. So even a short run is
+charged no more than about its share, whatever the experiment's size, speed or number of clients; a run
+that writes its journal faster than that share can read it is shown behind (the summary's ``behind_bytes``),
+moving.
 The end of a run is shown at once (the lock's holder is looked at every POLL_INTERVAL_S, one small file, and
 a run that no longer holds it twice in a row is over: nothing to slow down). An experiment nobody runs is
 followed with the older rule: no sooner than :data:`LOAD_FACTOR` times what the current version cost.
@@ -34,6 +39,7 @@ CHART_SHARE) covers that, the first time :data:`IMPORTANCE_FIRST_COST_S` (until 
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import threading
@@ -65,12 +71,14 @@ CHART_SHARE = 0.01
 BURST_S = 0.1
 """Unspent credit is kept up to this many CPU seconds (or what the next computation is expected to cost)."""
 GROWTH_FLOOR_BYTES = 1 << 15
-"""Reading fewer journal bytes than this is taken to cost what the last version cost (fixed costs rule)."""
+"""Reading fewer journal bytes than this is taken to cost as much as reading this many (fixed costs rule)."""
 RUN_READ_BYTES = 1 << 18
 """While the experiment runs, a version reads at most this many journal bytes (the next version reads on)."""
 CHART_INTERVAL_S = 1.0
 """During a run, the charts (but importance, see :data:`IMPORTANCE_INTERVAL_S`) are taken again at most this
 often; the summary and the trial table follow every version."""
+READ_RATES = 4
+"""The next version's reading is expected to cost the cheapest per byte of this many last ones."""
 IMPORTANCE_SHARE = 0.015
 """While an experiment runs, parameter importance uses at most about this share of a core (besides CPU_SHARE
 and CHART_SHARE: 5% of a core in all)."""
@@ -96,6 +104,33 @@ class CpuBudget:
             self._credit = min(self._credit + earned, max(BURST_S, cost))
             self._wall, self._cpu = wall, cpu
             return self._credit >= cost
+
+    def restart(self) -> None:
+        """A run begins: the credit earned before it is dropped (a debt is kept), so that the run pays for what
+        the dashboard spends on it, its first version and first charts included, out of its own share."""
+        with self._lock:
+            wall, cpu = time.monotonic(), self._used()
+            earned = self.share * (wall - self._wall) - (cpu - self._cpu)
+            self._credit = min(self._credit + earned, 0.0)
+            self._wall, self._cpu = wall, cpu
+
+
+class ReadingCost:
+    """What reading the journal costs per byte, as the cheapest of the last :data:`READ_RATES` versions (each
+    read counted as at least :data:`GROWTH_FLOOR_BYTES`): a version slowed down once (a full garbage
+    collection in its reading) is not extrapolated to the next, larger reads, which would hold them back for
+    tens of seconds while the journal grows; one that cost less than expected is paid back by the budget."""
+
+    def __init__(self) -> None:
+        self._rates: collections.deque[float] = collections.deque(maxlen=READ_RATES)
+
+    def record(self, cpu: float, read: int) -> None:
+        """A version read ``read`` journal bytes for ``cpu`` CPU seconds."""
+        self._rates.append(max(cpu, 0.0) / max(GROWTH_FLOOR_BYTES, read))
+
+    def expected(self, coming: int) -> float:
+        """CPU seconds reading ``coming`` bytes is expected to cost (0 before any version was recorded)."""
+        return min(self._rates, default=0.0) * max(GROWTH_FLOOR_BYTES, coming)
 
 
 _importance_cpu = [0.0]
@@ -200,6 +235,8 @@ class LiveExperiment:
         """Journal bytes the current version read."""
         self._read_cpu = 0.0
         """What reading them and updating the index cost."""
+        self._reading = ReadingCost()
+        """What reading costs per byte (the last versions')."""
         self._cpu_at = charged_cpu()
         """The CPU time :data:`BUDGET` counts when the current version was taken."""
         self._cpu_done = self._cpu_at
@@ -261,11 +298,14 @@ class LiveExperiment:
     def _take(self, now: float) -> str:
         self._polled = now
         self._cpu_at = self._cpu_done = charged_cpu()
+        holder = running_holder(self.path)  # before reading: a run's first version reads no more than the next
+        if holder is not None and self._holder is None:  # a run begins (or is first seen): it pays its own way
+            for budget in (BUDGET, CHART_BUDGET, IMPORTANCE_BUDGET):
+                budget.restart()
         offset = self._follower.offset
-        self._follower.poll(RUN_READ_BYTES if self._holder is not None else READ_CHUNK)
+        self._follower.poll(RUN_READ_BYTES if holder is not None else READ_CHUNK)
         self._read = self._follower.offset - offset
-        self._holder = running_holder(self.path)
-        self._holder_checked, self._unheld = now, 0
+        self._holder, self._holder_checked, self._unheld = holder, now, 0
         mtime = _mtime_ns(os.path.join(self.path, EXPERIMENT_FILE))
         if mtime != self._experiment_mtime or not self._experiment:
             self._experiment_mtime = mtime
@@ -284,6 +324,7 @@ class LiveExperiment:
             changed = self._follower.take_changed()
         index.update(self._follower.trials, changed, self._holder is not None)
         self._read_cpu = charged_cpu() - self._cpu_at
+        self._reading.record(self._read_cpu, self._read)
         stamp = (
             index.epoch,
             index.serial,
@@ -302,8 +343,9 @@ class LiveExperiment:
 
     def _next_cost(self) -> float:
         """What the next version is expected to cost the process: what the current one used from its taking to
-        its last document (their sending to every client included), its reading of the journal scaled by how
-        many more bytes the next one would read (the rest does not grow with them)."""
+        its last document (their sending to every client included), its reading of the journal replaced by
+        what the bytes the next one would read cost at the last versions' cheapest rate (:class:`ReadingCost`;
+        the rest does not grow with them)."""
         used = max(self._cpu_done - self._cpu_at, 0.0)
         reading = min(self._read_cpu, used)
         try:
@@ -311,7 +353,7 @@ class LiveExperiment:
         except OSError:
             size = 0
         coming = min(RUN_READ_BYTES, max(0, size - self._follower.offset))
-        return used - reading + reading * max(1.0, coming / max(GROWTH_FLOOR_BYTES, self._read))
+        return used - reading + self._reading.expected(coming)
 
     def _document(self, key: str, version: str, build: Callable[[], Any]) -> tuple[str, bytes]:
         """``(version, JSON)`` of ``build()``, computed once for ``version`` (the caller holds the lock)."""
