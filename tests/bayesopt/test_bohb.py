@@ -517,10 +517,9 @@ def test_parzen_widths_are_clipped_and_categories_follow_optuna():
     assert np.allclose(np.exp(category.log_pdf(np.array([[0.0], [1.0], [2.0]]))), expected)
 
 
-@pytest.mark.parametrize("weights", [None, [1.0, 0.2, 3.0]])
-def test_a_parzen_density_integrates_to_one_and_samples_inside(weights):
+def test_a_parzen_density_integrates_to_one_and_samples_inside():
     data = [[0.02, 0.0], [0.5, 2.0], [0.97, 2.0]]
-    kde = fit_parzen([Dimension("unit"), Dimension("category", 3)], data, prior_weight=1.0, weights=weights)
+    kde = fit_parzen([Dimension("unit"), Dimension("category", 3)], data, prior_weight=1.0)
     xs = np.linspace(0, 1, 20001)
     total = sum(np.exp(kde.log_pdf(np.array([[x, k] for x in xs]))).mean() for k in range(3))
     assert abs(total - 1) < 1e-3

@@ -74,9 +74,7 @@ class KernelDensity:
     """The log of the mass each point's kernel has inside ``[0, 1]`` (``"unit"`` coordinates; 0 elsewhere),
     shape ``(n, d)``: what the truncated kernels are divided by."""
     prior_weight: float = 0.0
-    """The weight of the prior kernel (each point's kernel weighs 1, or its :attr:`weights`): 0, none."""
-    weights: np.ndarray | None = None
-    """The weight of each point's kernel, shape ``(n,)``; None: 1 each."""
+    """The weight of the prior kernel (each point's kernel weighs 1): 0, none."""
 
     @classmethod
     def fit(
@@ -126,12 +124,10 @@ class KernelDensity:
                 continue
             total += -0.5 * ((x - centres) / h) ** 2 - np.log(h * math.sqrt(2 * math.pi))
             total -= self.log_mass[:, j]  # each kernel keeps its whole mass inside [0, 1] (0 for "real")
-        weights = np.ones(len(self.data)) if self.weights is None else self.weights
-        total += np.log(np.maximum(weights, _TINY))
         if self.prior_weight > 0:
             total = np.concatenate([total, math.log(self.prior_weight) + self._prior_log_pdf(points)[:, None]], axis=1)
         top = total.max(axis=1, keepdims=True)
-        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(float(weights.sum()) + self.prior_weight)
+        return top[:, 0] + np.log(np.exp(total - top).sum(axis=1)) - math.log(len(self.data) + self.prior_weight)
 
     def _prior_log_pdf(self, points: np.ndarray) -> np.ndarray:
         """The prior kernel's log density at each of ``points``, shape ``(m,)``."""
@@ -157,8 +153,8 @@ class KernelDensity:
         import numpy as np
 
         n = len(self.data)
-        if self.prior_weight > 0 or self.weights is not None:  # kernel n is the prior's
-            weights = np.append(np.ones(n) if self.weights is None else self.weights, self.prior_weight)
+        if self.prior_weight > 0:  # kernel n is the prior's
+            weights = np.append(np.ones(n), self.prior_weight)
             chosen = rng.choice(n + 1, size=count, p=weights / weights.sum())
         else:
             chosen = rng.integers(n, size=count)

@@ -56,12 +56,9 @@ def fit_parzen(
     *,
     prior_weight: float = 1.0,
     magic_clip: bool = True,
-    weights: np.ndarray | None = None,
 ) -> KernelDensity:
-    """TPE's estimate of ``data`` (``n >= 1`` points), see the module docstring.
-
-    ``weights``: each point's kernel weight (None: 1 each); the prior kernel weighs ``prior_weight``.
-    """
+    """TPE's estimate of ``data`` (``n >= 1`` points), see the module docstring; the prior kernel weighs
+    ``prior_weight``, each point's kernel 1."""
     import numpy as np
 
     points = np.asarray(data, dtype=float).reshape(len(data), len(dimensions))
@@ -78,5 +75,4 @@ def fit_parzen(
             widths = neighbour_widths(points[:, j], bounded=dim.kind == "unit")
             bandwidths[:, j] = np.clip(widths, least, MAX_WIDTH)
     mass = unit_log_mass(dimensions, points, bandwidths)
-    kept = None if weights is None else np.asarray(weights, dtype=float).reshape(n)
-    return KernelDensity(tuple(dimensions), points, bandwidths, mass, float(prior_weight), kept)
+    return KernelDensity(tuple(dimensions), points, bandwidths, mass, float(prior_weight))
