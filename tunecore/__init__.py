@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore.lazy import import_export
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 
 _EXPORTS: dict[str, str] = {
     # search space

@@ -152,18 +152,24 @@ class ResultReported:
     trial_id: str
     result: dict[str, Any]
     checkpoint: str | None = None
+    stopped: bool = False
+    """The trial was stopped with this result (a stopper's, the scheduler's or the experiment's decision): its
+    ``done`` is the controller's, not the trainable's. A resume's replay shows such a result to the components
+    as they saw it live; journals written before 0.2.2 lack the mark."""
 
     def to_json(self) -> dict[str, Any]:
         """The journal line's object."""
         data: dict[str, Any] = {"event": self.EVENT, "trial_id": self.trial_id, "result": self.result}
         if self.checkpoint:
             data["checkpoint"] = self.checkpoint
+        if self.stopped:
+            data["stopped"] = True
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ResultReported:
         """Read back what :meth:`to_json` wrote."""
-        return cls(str(data["trial_id"]), data["result"], data.get("checkpoint") or None)
+        return cls(str(data["trial_id"]), data["result"], data.get("checkpoint") or None, data.get("stopped") is True)
 
     def apply(self, trials: Trials) -> None:
         """Replay: one more result (its error is cleared); a checkpoint supersedes a pending restart point."""

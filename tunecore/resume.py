@@ -88,8 +88,14 @@ def _replay_into_components(
 ) -> None:
     """Tell the components what happened after their snapshot (``records[start:]``), in journal order, each
     call with a view of the trial as it was at that record (its config, latest checkpoint and result then).
-    As live, a result without one of the experiment's ``metrics`` is shown to none of them."""
+
+    Each result reaches them as it did live (the controller's ``_decide``): a result without one of the
+    experiment's ``metrics`` none of them; every other one the stoppers; the scheduler unless a stopper stopped
+    the trial with it, the trainable itself finished with it, or a stopper had ended the experiment; the searcher
+    unless the trainable finished with it. A result the trial was stopped with is shown without the ``done``
+    the controller added (the journal marks it, :class:`tunecore.journal.ResultReported`)."""
     searcher, scheduler, stoppers = components.searcher, components.scheduler, components.stoppers
+    ending = False  # a stopper's stop_all ended the experiment: the scheduler hears no more results
     then: dict[str, TrialRecord] = {}  # each trial as the journal says it was, record by record
     for index, data in enumerate(records):
         record = parse(data)
@@ -113,14 +119,19 @@ def _replay_into_components(
             searcher.suggest(state.trial_id)  # advances the searcher; the journal's config stands
             scheduler.on_trial_add(_view_then(then[state.trial_id], state))
         elif kind == "result" and _counts(data["result"], journal[state.trial_id].history):
-            result = component_result(data["result"])
-            if missing_metrics(result, metrics):
-                continue
-            for stopper in stoppers:
-                stopper.should_stop(state.trial_id, result)
-            if not result.get("done"):
-                scheduler.on_trial_result(_view_then(then[state.trial_id], state), result)
-                searcher.on_trial_result(state.trial_id, result)
+            reported = data["result"]
+            if data.get("stopped") is True:
+                reported = {key: value for key, value in reported.items() if key != "done"}
+            result = component_result(reported)
+            if not missing_metrics(result, metrics):
+                stop = False
+                for stopper in stoppers:  # every stopper sees every result, as live
+                    stop = stopper.should_stop(state.trial_id, result) or stop
+                if not result.get("done"):  # the trainable's own last result: on_trial_complete tells it
+                    if not stop and not ending:
+                        scheduler.on_trial_result(_view_then(then[state.trial_id], state), result)
+                    searcher.on_trial_result(state.trial_id, result)
+            ending = ending or any(stopper.stop_all() for stopper in stoppers)
 
 
 def _view_then(record: TrialRecord, state: TrialState) -> Trial:

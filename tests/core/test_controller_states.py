@@ -525,3 +525,67 @@ def test_components_and_loggers_get_read_only_views_never_the_live_record(tmp_pa
     with pytest.raises(AttributeError):
         at_result.status = tunecore.TrialStatus.ERROR
     assert at_result.config["x"] != "changed"
+
+
+
+class Seen(tunecore.Scheduler):
+    """Records the results it is shown (saved state, as a scheduler keeps its rungs); STOPs t00001 at 2."""
+
+    def __init__(self):
+        self.seen = []
+
+    def on_trial_result(self, trial, result):
+        self.seen.append((trial.trial_id, result["training_iteration"], "done" in result))
+        stop = trial.trial_id == "t00001" and result["training_iteration"] == 2
+        return tunecore.STOP if stop else tunecore.CONTINUE
+
+    def save(self):
+        return list(self.seen)
+
+    def restore(self, state):
+        self.seen = [tuple(entry) for entry in state]
+
+
+class StopSecondAtTwoThenAll(tunecore.Stopper):
+    """Stops t00002 at its 2nd result, and the experiment after 5 results."""
+
+    def __init__(self):
+        self.results = 0
+
+    def should_stop(self, trial_id, result):
+        self.results += 1
+        return trial_id == "t00002" and result["training_iteration"] == 2
+
+    def stop_all(self):
+        return self.results >= 5
+
+    def save(self):
+        return self.results
+
+    def restore(self, state):
+        self.results = state
+
+
+def test_a_resume_shows_the_scheduler_the_results_it_saw_live_and_no_others(tmp_path, monkeypatch):
+    """The replay of the journal tail shows the scheduler what it saw live: the result it STOPped a trial with
+    (journaled with ``done``: it was left out, so ASHA's rungs lost the records of the trials they stopped),
+    not the result a stopper stopped a trial with, nor the results after a stopper ended the experiment
+    (found in review: the replay decided by ``done`` alone)."""
+    script = [
+        result("t00001"), result("t00002"),
+        result("t00001"),  # the scheduler STOPs it
+        result("t00001"),  # the STOP takes effect: t00003 starts
+        result("t00002"),  # the stopper stops it
+        result("t00002"),  # t00004 starts
+        result("t00003"),  # the 5th result: the stopper ends the experiment
+        result("t00004"),  # while the experiment ends: not shown to the scheduler
+    ]
+    live = Seen()
+    with monkeypatch.context() as patch:
+        patch.setattr(Snapshots, "take", lambda self, force=False: None)  # no snapshot: all is tail
+        run_controller(spec(num_samples=4, scheduler=live, stop=StopSecondAtTwoThenAll(), tmp=tmp_path),
+                       path_of(tmp_path), ScriptedExecutor(script))
+    assert live.seen == [("t00001", 1, False), ("t00002", 1, False), ("t00001", 2, False), ("t00003", 1, False)]
+    resumed = run_controller(spec(num_samples=4, scheduler=Seen(), stop=StopSecondAtTwoThenAll(), tmp=tmp_path),
+                             path_of(tmp_path), ScriptedExecutor([]), ResumeOptions(resume_unfinished=False))
+    assert resumed.scheduler.seen == live.seen
