@@ -112,3 +112,19 @@ def test_multi_fidelity_zdt1_is_zdt1_at_full_fidelity_and_biased_below() -> None
     problem = ZDT1Problem()
     config = dict(zip(problem.names, [0.25, *front], strict=True))
     assert problem.values(config, MAX_T, seed=0) == pytest.approx((0.25, 0.5))
+
+
+def test_mo_asha_schedules_quick_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """mo_asha_schedules.py's machinery: every schedule row, the perfect-signal table, one seed."""
+    from benchmarks import mo_asha_schedules as schedules
+
+    perfect, real = schedules.PerfectSignalDigits(), DigitsSizeProblem()
+    config = {"hidden_size": 32, "learning_rate_init": 0.003, "alpha": 0.01, "batch_size": 64}
+    assert perfect.values(config, 1, 0) == real.values(config, MAX_T, 0) != real.values(config, 1, 0)
+    if quality.missing(quality.by_name("mo_asha+random")):
+        pytest.skip("tune-asha is not installed: no mo_asha")
+    schedules.main(["--seed-sets", "0", "--seeds-per-set", "1", "--problems", "digits-size", "--no-searchers"])
+    out = capsys.readouterr().out
+    assert "digits-size: random search's" in out and "digits-size, perfect signal:" in out
+    rows = [line for line in out.splitlines() if line.startswith("  grace ")]
+    assert len(rows) == 2 * len(schedules.methods(searchers=False)) == 2 * 17
