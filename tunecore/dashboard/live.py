@@ -107,7 +107,9 @@ class CpuBudget:
 
     def restart(self) -> None:
         """A run begins: the credit earned before it is dropped (a debt is kept), so that the run pays for what
-        the dashboard spends on it, its first version and first charts included, out of its own share."""
+        the dashboard spends on it, its first version and first charts included, out of its own share. The
+        budgets are shared by every experiment followed: another running one loses its unspent credit too, and
+        waits a little longer for its next step (never spends more)."""
         with self._lock:
             wall, cpu = time.monotonic(), self._used()
             earned = self.share * (wall - self._wall) - (cpu - self._cpu)
