@@ -624,3 +624,28 @@ def test_a_charts_cpu_is_charged_to_the_charts_budget_and_the_rest_to_following(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_small_running_experiment_gets_its_first_importance_once_its_share_covers_a_small_one(tmp_path, monkeypatch):
+    """The first importance of a run was taken to cost 0.2 CPU s whatever the size: 13 s of "computing…" for a
+    run of a few trials, whose importance costs ~0.08 s. It is now estimated from the number of trials."""
+    from tunecore.dashboard import live
+    from tunecore.dashboard.paths import StorageRoot
+
+    make_experiment(tmp_path, "small")  # 9 trials
+    path = str(tmp_path / "small")
+    clock = [100.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(live, "IMPORTANCE_BUDGET", live.CpuBudget(live.IMPORTANCE_SHARE, lambda: 0.0))
+    lock = ExperimentLock.acquire(path, "run")
+    try:
+        experiment = live.LiveExperiment("small", path, StorageRoot(str(tmp_path)))
+        experiment.take()  # the run is seen: the budgets start from nothing
+        assert b"computing" in experiment.chart("importance")[1]
+        clock[0] += 4.0  # 0.06 CPU s earned: not enough for 9 trials' estimate (0.0809 s)
+        assert b"computing" in experiment.chart("importance")[1]
+        clock[0] += 2.0  # 0.09 CPU s: enough (a 0.2 s estimate would wait 13 s)
+        document = json.loads(experiment.chart("importance")[1])
+        assert "computing" not in document.get("note", "") and (document.get("names") or document.get("note"))
+    finally:
+        lock.release()
