@@ -562,6 +562,8 @@ def summary(figures: dict[str, ProblemFigures], mo: dict[str, Any] | None, more:
             f"  mo_asha reaches random search's final hypervolume with {fmt_budget(fraction)} of its budget (lower"
             f" median; {reached} of {mo['seeds']} seeds within the whole budget) (<= {MO_TARGET:.3f}): {verdict}"
         )
+        if verdict == "missed":
+            print("    every schedule, and a perfect low-fidelity signal: benchmarks/mo_asha_schedules.py")
     infos = {**({DigitsSizeProblem.name: mo} if mo else {}), **(more or {})}
     for name, other in infos.items():  # the other rows and two-objective problems: for information
         rows = [key for key in other if key.startswith("mo_asha") and (other is not mo or key != "mo_asha+random")]
