@@ -1,7 +1,7 @@
 """Can any successive-halving schedule reach random search's hypervolume within a third of its budget?
 
 Run: ``.venv/bin/python benchmarks/mo_asha_schedules.py`` (``--seed-sets 0,10,20,30``, ``--problems
-digits-size,zdt1-mf``, ``--seeds-per-set``, ``--no-searchers``). About 6 minutes on the 2-core machine.
+digits-size,zdt1-mf``, ``--seeds-per-set``, ``--no-searchers``). About 7 minutes on the 2-core machine.
 
 The companion of ``benchmarks/quality.py`` for issue 18's ``mo_asha`` target, with its problems, budget
 (810 steps, what 30 full-fidelity random trials spend) and measure (the budget until the hypervolume of the

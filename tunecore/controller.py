@@ -392,10 +392,10 @@ class Controller(ExecutorHandler):
                 " (besides the automatic fields)."
                 " Report the metric in every result, or fix TuneConfig.metric."
             )
-            decision = STOP
+            decision, scheduled = STOP, False
         else:
             self._warn_non_finite(trial_id, seen)
-            decision = self._decide(state, seen)
+            decision, scheduled = self._decide(state, seen)
         final = False
         if decision.action is not Action.CONTINUE:
             if decision.action is Action.RESTART and decision.checkpoint is not None:
@@ -404,30 +404,32 @@ class Controller(ExecutorHandler):
             self._decisions[trial_id] = decision
             kept_for_resume = trial_id in self._stopped_by_experiment and self._interrupted
             final = decision.action is Action.STOP and not kept_for_resume
-        table.commit_result(state, result, checkpoint, final=final)
+        table.commit_result(state, result, checkpoint, final=final, scheduled=scheduled)
         if self._stop_reason is None and any(stopper.stop_all() for stopper in self.stoppers):
             self.request_stop("a stopper ended the experiment")
         return decision
 
-    def _decide(self, state: TrialState, result: dict[str, Any]) -> Decision:
+    def _decide(self, state: TrialState, result: dict[str, Any]) -> tuple[Decision, bool]:
+        """The decision about one result, and whether the scheduler was shown it (the journal keeps that, so
+        that a resume's replay shows the scheduler exactly what it saw live)."""
         trial_id = state.trial_id
         stop = False
         for stopper in self.stoppers:  # every stopper sees every result: some keep state
             stop = stopper.should_stop(trial_id, result) or stop
         if result.get("done"):  # the trainable finished: on_trial_complete follows with this result
-            return STOP if stop else CONTINUE
-        decision = STOP if stop else CONTINUE
+            return (STOP if stop else CONTINUE), False
+        decision, scheduled = (STOP if stop else CONTINUE), False
         if not stop and self._stop_reason is not None:
             self._stopped_by_experiment.add(trial_id)
         elif not stop:
-            decision = self.scheduler.on_trial_result(self.table.view(state), result)
+            decision, scheduled = self.scheduler.on_trial_result(self.table.view(state), result), True
             if not isinstance(decision, Decision):
                 raise TuneError(
                     f"scheduler {type(self.scheduler).__name__}.on_trial_result() returned {decision!r};"
                     " it must return a tunecore.Decision (CONTINUE, PAUSE, STOP or Decision.restart(...))"
                 )
         self.searcher.on_trial_result(trial_id, result)  # every intermediate result, whatever was decided
-        return decision
+        return decision, scheduled
 
     def _warn_non_finite(self, trial_id: str, result: dict[str, Any]) -> None:
         """Warn once per trial about a metric value that is not a finite number (it never counts as best)."""

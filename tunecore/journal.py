@@ -153,9 +153,15 @@ class ResultReported:
     result: dict[str, Any]
     checkpoint: str | None = None
     stopped: bool = False
-    """The trial was stopped with this result (a stopper's, the scheduler's or the experiment's decision): its
-    ``done`` is the controller's, not the trainable's. A resume's replay shows such a result to the components
-    as they saw it live; journals written before 0.2.2 lack the mark."""
+    """A decision (a stopper's or the scheduler's) stopped the trial with this result: its ``done`` is the
+    controller's, not the trainable's (``"stopped": true`` on the line)."""
+    scheduled: bool = True
+    """The scheduler was shown this result (``"scheduler": false`` on the line when not: a stopper stopped the
+    trial with it, the experiment was stopping, the trainable finished with it, a metric was missing).
+
+    A resume's replay shows each result to the components as they saw it live by these two marks; a journal
+    written before tunecore 0.2.2 has neither, and its results replay as they did then (a result with ``done``
+    to none of them, every other one to the scheduler and the searcher)."""
 
     def to_json(self) -> dict[str, Any]:
         """The journal line's object."""
@@ -164,12 +170,16 @@ class ResultReported:
             data["checkpoint"] = self.checkpoint
         if self.stopped:
             data["stopped"] = True
+        if not self.scheduled:
+            data["scheduler"] = False
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ResultReported:
         """Read back what :meth:`to_json` wrote."""
-        return cls(str(data["trial_id"]), data["result"], data.get("checkpoint") or None, data.get("stopped") is True)
+        checkpoint = data.get("checkpoint") or None
+        stopped, scheduled = data.get("stopped") is True, data.get("scheduler") is not False
+        return cls(str(data["trial_id"]), data["result"], checkpoint, stopped=stopped, scheduled=scheduled)
 
     def apply(self, trials: Trials) -> None:
         """Replay: one more result (its error is cleared); a checkpoint supersedes a pending restart point."""

@@ -20,7 +20,7 @@ from tunecore import integrity
 from tunecore.checkpoint_manager import CheckpointManager
 from tunecore.formatting import component_result, missing_metrics
 from tunecore.integrity import load_snapshot_state
-from tunecore.journal import TrialRecord, final_result, parse, replay
+from tunecore.journal import ResultReported, TrialRecord, final_result, parse, replay
 from tunecore.snapshots import Components, Snapshots
 from tunecore.storage import ExperimentStorage, read_journal, read_snapshot
 from tunecore.trial import Trial, TrialStatus
@@ -69,13 +69,36 @@ def restore(
     _replay_into_components(records, start, journal, table, components, metrics or [])
     for record in journal.values():
         trial = table[record.trial_id]
-        _resume_trial(table, trial, record, options)
+        ended = _ended_with_its_last_result(trial, record, metrics or [])
+        if not ended:
+            _resume_trial(table, trial, record, options)
         for iteration, name in record.checkpoints:  # what is left after any rollback
             result = next((r for r in record.history if r.get("training_iteration") == iteration), {})
             checkpoint = os.path.join(trial.path or "", name)
             table.journal_deleted(checkpoints.register(trial.trial_id, checkpoint, result))
             table.set_checkpoint(trial, checkpoint)
+        if ended:
+            _finish(table, trial, components)
     snapshots.take(force=True)
+
+
+def _ended_with_its_last_result(trial: TrialState, record: TrialRecord, metrics: list[str]) -> bool:
+    """True when the run stopped (a crash, a second Ctrl+C) between the trial's last result, which ended it
+    (``done``: the trainable finished, or a decision stopped it), and its end: the trial is over, and running it
+    again would undo the decision (ASHA judges a trial once per rung: run again, it would pass). Not when that
+    result lacks a metric: that trial ends in ERROR, which running it again reports as it did."""
+    last = record.last_result
+    if trial.status is not TrialStatus.RUNNING or last is None or last.get("done") is not True:
+        return False
+    return not missing_metrics(component_result(last), metrics)
+
+
+def _finish(table: TrialTable, trial: TrialState, components: Components) -> None:
+    """End ``trial`` TERMINATED as the live end of its launch would have: the components hear of it."""
+    last = component_result(trial.last_result)
+    components.scheduler.on_trial_complete(table.view(trial), last)
+    components.searcher.on_trial_complete(trial.trial_id, last, False)
+    table.finish(trial, TrialStatus.TERMINATED)
 
 
 def _replay_into_components(
@@ -90,12 +113,11 @@ def _replay_into_components(
     call with a view of the trial as it was at that record (its config, latest checkpoint and result then).
 
     Each result reaches them as it did live (the controller's ``_decide``): a result without one of the
-    experiment's ``metrics`` none of them; every other one the stoppers; the scheduler unless a stopper stopped
-    the trial with it, the trainable itself finished with it, or a stopper had ended the experiment; the searcher
-    unless the trainable finished with it. A result the trial was stopped with is shown without the ``done``
-    the controller added (the journal marks it, :class:`tunecore.journal.ResultReported`)."""
+    experiment's ``metrics`` none of them; every other one the stoppers; the scheduler when the journal says it
+    was shown it; the searcher unless the trainable finished with it. A result a decision stopped the trial with
+    is shown without the ``done`` the controller added. Both marks are the journal's
+    (:class:`tunecore.journal.ResultReported`: ``stopped``, ``scheduled``)."""
     searcher, scheduler, stoppers = components.searcher, components.scheduler, components.stoppers
-    ending = False  # a stopper's stop_all ended the experiment: the scheduler hears no more results
     then: dict[str, TrialRecord] = {}  # each trial as the journal says it was, record by record
     for index, data in enumerate(records):
         record = parse(data)
@@ -118,20 +140,18 @@ def _replay_into_components(
         if kind == "trial":
             searcher.suggest(state.trial_id)  # advances the searcher; the journal's config stands
             scheduler.on_trial_add(_view_then(then[state.trial_id], state))
-        elif kind == "result" and _counts(data["result"], journal[state.trial_id].history):
-            reported = data["result"]
-            if data.get("stopped") is True:
-                reported = {key: value for key, value in reported.items() if key != "done"}
-            result = component_result(reported)
-            if not missing_metrics(result, metrics):
-                stop = False
-                for stopper in stoppers:  # every stopper sees every result, as live
-                    stop = stopper.should_stop(state.trial_id, result) or stop
-                if not result.get("done"):  # the trainable's own last result: on_trial_complete tells it
-                    if not stop and not ending:
-                        scheduler.on_trial_result(_view_then(then[state.trial_id], state), result)
-                    searcher.on_trial_result(state.trial_id, result)
-            ending = ending or any(stopper.stop_all() for stopper in stoppers)
+        elif isinstance(record, ResultReported) and _counts(record.result, journal[state.trial_id].history):
+            result = component_result(record.result)
+            if record.stopped:
+                result = {key: value for key, value in result.items() if key != "done"}
+            if missing_metrics(result, metrics):
+                continue
+            for stopper in stoppers:
+                stopper.should_stop(state.trial_id, result)
+            if not result.get("done"):  # the trainable's own last result: on_trial_complete tells it
+                if record.scheduled:
+                    scheduler.on_trial_result(_view_then(then[state.trial_id], state), result)
+                searcher.on_trial_result(state.trial_id, result)
 
 
 def _view_then(record: TrialRecord, state: TrialState) -> Trial:

@@ -219,17 +219,19 @@ class TrialTable:
         self.journal_deleted(self._checkpoints.release_launch(state.trial_id))
 
     def commit_result(
-        self, state: TrialState, result: dict[str, Any], checkpoint: str | None, *, final: bool
+        self, state: TrialState, result: dict[str, Any], checkpoint: str | None, *, final: bool, scheduled: bool = True
     ) -> dict[str, Any]:
-        """Journal a decided result (``final``: the trial ends with it, it gets ``done=True``), register its
-        checkpoint, broadcast ``trial_result`` (and ``trial_checkpoint``); return the result as recorded."""
-        stopped = final and result.get("done") is not True  # the controller's done, not the trainable's
+        """Journal a decided result (``final``: the trial ends with it, it gets ``done=True``; ``scheduled``:
+        the scheduler was shown it), register its checkpoint, broadcast ``trial_result`` (and
+        ``trial_checkpoint``); return the result as recorded."""
+        stopped = final and not result.get("done")  # the controller's done, not the trainable's
         if final:
             result = final_result(result)  # a copy: the executor still reads the result it reported
             state.last_result = result
             state.view = None
         name = os.path.basename(checkpoint) if checkpoint else None
-        self._write(ResultReported(state.trial_id, result, name, stopped), flush=checkpoint is not None)
+        record = ResultReported(state.trial_id, result, name, stopped=stopped, scheduled=scheduled)
+        self._write(record, flush=checkpoint is not None)
         if checkpoint:  # a resume continues from journaled checkpoints: flushed above
             self.restarts.pop(state.trial_id, None)
             self.journal_deleted(self._checkpoints.register(state.trial_id, checkpoint, result))
